@@ -1,0 +1,65 @@
+"""helpers.models: name resolution, hub errors offline, and local checkpoints via the hub path."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers import models
+from helpers.models import ModelNotAvailableError, load_model
+
+
+def test_resolve_order(monkeypatch):
+    monkeypatch.delenv("BERT_MODEL", raising=False)
+    assert models.resolve_model_name() == "tiny-ko-bert"
+    monkeypatch.setenv("BERT_MODEL", "klue/bert-base")
+    assert models.resolve_model_name() == "klue/bert-base"
+    assert models.resolve_model_name("bert-base-multilingual-cased") == "bert-base-multilingual-cased"
+
+
+def test_hub_id_offline_names_the_offline_choice(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty hub cache
+    with pytest.raises(ModelNotAvailableError) as info:
+        load_model("klue/bert-base")
+    message = str(info.value)
+    assert "klue/bert-base" in message and "BERT_MODEL=tiny-ko-bert" in message
+
+
+def test_not_a_checkpoint_dir(tmp_path):
+    with pytest.raises(ModelNotAvailableError, match="no config.json"):
+        load_model(str(tmp_path))
+
+
+def test_local_checkpoint_through_hub_code_path(fast_build, tmp_path):
+    """A directory written by save_pretrained loads exactly as a hub id would."""
+    tokenizer, model = load_model(str(fast_build), head="mlm")
+    saved = tmp_path / "my-bert"
+    model.save_pretrained(saved)
+    tokenizer.save_pretrained(saved)
+    tok2, base = load_model(str(saved))  # AutoModel: encoder + pooler
+    assert not base.training
+    enc = tok2(["오늘 하루 어떻게 보냈나요?"], return_tensors="pt")
+    with torch.no_grad():
+        out = base(**enc)
+    assert out.last_hidden_state.shape[-1] == base.config.hidden_size
+    assert out.pooler_output.shape == (1, base.config.hidden_size)
+    from transformers import pipeline
+
+    fill = pipeline("fill-mask", model=str(saved), tokenizer=str(saved))
+    preds = fill(f"오늘 {tok2.mask_token} 좋다")
+    assert len(preds) == 5 and all("score" in p for p in preds)
+    assert models.display_name(str(saved)) == "local:my-bert"
+
+
+def test_unknown_head():
+    with pytest.raises(ValueError, match="Unknown head"):
+        load_model("tiny-ko-bert", head="gpt")
+
+
+def test_reference_by_name(reference_dir, monkeypatch):
+    monkeypatch.setenv("BERT_MODEL", "tiny-ko-bert")
+    tokenizer, model = load_model()
+    assert models.model_source() == str(reference_dir)
+    ids = tokenizer("오늘 하루 어떻게 보냈나요?")["input_ids"]
+    assert tokenizer.unk_token_id not in ids
+    assert tokenizer.convert_ids_to_tokens(ids)[0] == "[CLS]"
