@@ -6,6 +6,13 @@ One module per concern; each docstring says which lessons use it.
 - :mod:`helpers.data`       Chatbot_data: download, checksum, cache, validation
 - :mod:`helpers.models`     one name -> (tokenizer, model): hub id, local dir, or tiny-ko-bert
 - :mod:`helpers.reference`  builds tiny-ko-bert, the offline reference model
+- :mod:`helpers.mlm`        lesson 01: masking, fill-mask, a live mini pretraining run
+- :mod:`helpers.similarity` lesson 02: sentence vectors (pooler / [CLS] / mean), centering, whitening
+- :mod:`helpers.tokens`     lesson 03: added tokens, special tokens, embedding resizing
+- :mod:`helpers.plots`      lessons 01-02: Hangul-labelled plots (heatmap, top-k bars, loss curve)
+- :mod:`helpers.chatbot`    lesson 04: the retrieval chatbot (index, cache, evaluation, CLI)
+- :mod:`helpers.classify`   lesson 05: fine-tuning a [CLS] classifier and baselines
+- :mod:`helpers.tokenization` lesson 06: Korean tokenization strategies compared
 """
 from __future__ import annotations
 
