@@ -38,7 +38,7 @@ from .data import load_chatbot_data, sha256_file
 from .paths import cache_dir
 
 REFERENCE_NAME = "tiny-ko-bert"
-BUILD_FORMAT = 1  # bump when the build code changes in a way that changes the weights
+BUILD_FORMAT = 2  # bump when the build code changes in a way that changes the weights
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
@@ -53,7 +53,7 @@ class ReferenceConfig:
     intermediate_size: int = 512
     max_len: int = 64
     batch_size: int = 64
-    steps: int = 1000
+    steps: int = 1200
     learning_rate: float = 1e-3
     warmup_ratio: float = 0.06
     mlm_probability: float = 0.15
@@ -160,7 +160,14 @@ def split_heldout(df, n_heldout: int, seed: int = 42):
 
 
 def train_wordpiece(texts: list[str], vocab_size: int):
-    """Train a cased WordPiece :class:`tokenizers.Tokenizer` that keeps Hangul syllables whole."""
+    """Train a cased WordPiece :class:`tokenizers.Tokenizer` that keeps Hangul syllables whole.
+
+    Reproducible across processes: ``tokenizers``' trainer numbers the ``##`` continuation pieces
+    in hash-map order and uses those ids to break ties between equally frequent merges, so two
+    runs on the same text can learn different vocabularies (huggingface/tokenizers issue #1794).
+    Registering every ``##<char>`` up front, in sorted order, fixes their ids and the result.
+    Used by :mod:`helpers.reference` (tiny-ko-bert) and lesson 06 (:mod:`helpers.tokenization`).
+    """
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import WordPiece
     from tokenizers.trainers import WordPieceTrainer
@@ -171,8 +178,9 @@ def train_wordpiece(texts: list[str], vocab_size: int):
     )
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece(prefix="##")
-    trainer = WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, min_frequency=1,
-                               show_progress=False, continuing_subword_prefix="##")
+    chars = sorted({ch for text in texts for ch in text if not ch.isspace()})
+    trainer = WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS + ["##" + ch for ch in chars],
+                               min_frequency=1, show_progress=False, continuing_subword_prefix="##")
     tok.train_from_iterator(sorted(texts), trainer=trainer)
     return tok
 

@@ -1,0 +1,679 @@
+"""A retrieval chatbot over all of Chatbot_data: a cached index, evaluation and a CLI.
+
+The lecture's chatbot embeds the user's question with BERT, embeds every stored question,
+and answers with the answer of the most similar one. Here the corpus is encoded **once**
+(in batches, vectors L2-normalised and cached on disk), and a query costs one encode plus
+one matrix product and a top-k.
+
+Methods (``method=``):
+
+- ``cls``, ``pooler``, ``mean``: raw BERT sentence vectors ([CLS] hidden state, the pooler
+  output, masked mean of the last hidden states);
+- ``tfidf``: lexical baseline, TF-IDF over character 1-2-grams within words (strong for Korean);
+- ``embed``: IDF-weighted mean of the model's *input* word-piece embeddings (no transformer
+  layers). For tiny-ko-bert these embeddings are seeded from kiwipiepy's CoNg morpheme
+  vectors, i.e. knowledge of Korean from a large corpus (이별 ≈ 헤어지);
+- ``hybrid`` (the default, :data:`DEFAULT_METHOD`): ``w * tfidf + (1 - w) * embed`` cosine
+  scores, ``w = HYBRID_WEIGHT``.
+
+Cache: ``<cache>/chatbot/index-<key>/`` with ``manifest.json`` (key, sha256 of each file),
+``meta.json``, ``dense.npy`` (+ ``idf.npy``) and/or ``tfidf.npz`` + ``tfidf_vocab.json`` (no pickle). The key
+hashes the model, the method, the data checksum and the code version; a stale or corrupt
+cache is rebuilt.
+
+Command line: ``python -m helpers.chatbot ask "질문"``, ``... chat``, ``... eval FILE.tsv``.
+Used by lesson 04 (``notebooks/04_bert_chatbot.ipynb``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .paths import cache_dir
+
+INDEX_FORMAT = 1
+METHODS = ("cls", "pooler", "mean", "tfidf", "embed", "hybrid")
+DEFAULT_METHOD = "hybrid"
+HYBRID_WEIGHT = 0.7  # weight of the TF-IDF score in ``hybrid`` (chosen on the lesson-04 evaluation)
+MAX_QUERY_CHARS = 200  # longer queries are truncated (and the caller is told)
+MAX_TOKENS = 64
+TFIDF_NGRAMS = (1, 2)
+
+
+class ChatbotError(ValueError):
+    """Bad input for the chatbot; the message says how to fix it."""
+
+
+# --------------------------------------------------------------------------- inputs
+def clean_query(query, max_chars: int = MAX_QUERY_CHARS) -> tuple[str, bool]:
+    """Validate a user query: returns ``(text, truncated)``.
+
+    Raises :class:`ChatbotError` for a non-string or an empty / whitespace-only query.
+    A query longer than ``max_chars`` characters is cut to ``max_chars`` (``truncated=True``).
+    """
+    if not isinstance(query, str):
+        raise ChatbotError(f"The query must be a string, got {type(query).__name__}. Fix: pass text, e.g. '오늘 너무 피곤해'.")
+    text = " ".join(query.split())
+    if not text:
+        raise ChatbotError("The query is empty. Fix: type a question, e.g. '오늘 너무 피곤해'.")
+    if len(text) > max_chars:
+        return text[:max_chars], True
+    return text, False
+
+
+def corpus_checksum(questions: list[str], answers: list[str]) -> str:
+    """sha256 of the (question, answer) rows the index is built from."""
+    digest = hashlib.sha256()
+    for q, a in zip(questions, answers):
+        digest.update(q.encode("utf-8") + b"\t" + a.encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- encoders
+POOLINGS = ("cls", "pooler", "mean")
+
+
+def bert_vectors(model, tokenizer, texts: list[str], pooling="mean", batch_size: int = 128,
+                 max_length: int = MAX_TOKENS):
+    """Encode ``texts`` in batches and return L2-normalised float32 vectors.
+
+    ``pooling``: ``"cls"`` (``last_hidden_state[:, 0]``), ``"pooler"`` (``pooler_output``) or
+    ``"mean"`` (mean of the last hidden states over real tokens); a tuple of them returns a
+    dict ``{pooling: vectors}`` from the same forward passes. Texts are sorted by length so
+    that batches carry little padding.
+    """
+    import torch
+
+    poolings = (pooling,) if isinstance(pooling, str) else tuple(pooling)
+    for p in poolings:
+        if p not in POOLINGS:
+            raise ValueError(f"Unknown pooling {p!r}; choose cls, pooler or mean.")
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = {p: np.zeros((len(texts), model.config.hidden_size), dtype=np.float32) for p in poolings}
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            idx = order[start:start + batch_size]
+            batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
+                              max_length=max_length, return_tensors="pt")
+            result = model(**batch)
+            for p in poolings:
+                if p == "cls":
+                    vec = result.last_hidden_state[:, 0]
+                elif p == "pooler":
+                    vec = result.pooler_output
+                else:
+                    mask = batch["attention_mask"].unsqueeze(-1).to(result.last_hidden_state.dtype)
+                    vec = (result.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1)
+                out[p][idx] = vec.float().numpy()
+    out = {p: normalise(v) for p, v in out.items()}
+    return out[pooling] if isinstance(pooling, str) else out
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Row-wise L2 normalisation (zero rows stay zero)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class TfidfEncoder:
+    """TF-IDF over character n-grams (within word boundaries), rows L2-normalised.
+
+    A thin wrapper around scikit-learn's ``TfidfVectorizer`` whose state (vocabulary + idf)
+    is saved as JSON / ``.npy`` instead of pickle.
+    """
+
+    def __init__(self, ngram_range=TFIDF_NGRAMS):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.ngram_range = tuple(ngram_range)
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range,
+                                          sublinear_tf=True, dtype=np.float32)
+
+    def fit_transform(self, texts: list[str]):
+        return self.vectorizer.fit_transform(texts).tocsr()
+
+    def transform(self, texts: list[str]):
+        return self.vectorizer.transform(texts).tocsr()
+
+    def state(self) -> tuple[dict, np.ndarray]:
+        vocab = {k: int(v) for k, v in self.vectorizer.vocabulary_.items()}
+        return vocab, np.asarray(self.vectorizer.idf_, dtype=np.float64)
+
+    @classmethod
+    def from_state(cls, vocab: dict, idf: np.ndarray, ngram_range=TFIDF_NGRAMS) -> "TfidfEncoder":
+        enc = cls(ngram_range)
+        enc.vectorizer.vocabulary_ = dict(vocab)
+        enc.vectorizer.idf_ = idf
+        return enc
+
+
+class EmbeddingBag:
+    """Sentence vector = IDF-weighted mean of the model's input word-piece embeddings.
+
+    No transformer layer runs: encoding is a table lookup, so the whole corpus takes well
+    under a second. ``idf`` comes from the stored questions (:meth:`fit_idf`).
+    """
+
+    def __init__(self, tokenizer, weight: np.ndarray, idf: np.ndarray | None = None):
+        self.tokenizer = tokenizer
+        self.weight = np.asarray(weight, dtype=np.float32)
+        self.idf = idf
+
+    @classmethod
+    def from_model(cls, tokenizer, model, idf=None) -> "EmbeddingBag":
+        return cls(tokenizer, model.get_input_embeddings().weight.detach().float().numpy(), idf)
+
+    def fit_idf(self, texts: list[str]) -> np.ndarray:
+        counts = np.zeros(len(self.weight))
+        for ids in self._ids(texts):
+            counts[list(set(ids))] += 1
+        self.idf = (np.log((1 + len(texts)) / (1 + counts)) + 1).astype(np.float32)
+        return self.idf
+
+    def _ids(self, texts):
+        return self.tokenizer(list(texts), add_special_tokens=False, truncation=True,
+                              max_length=MAX_TOKENS)["input_ids"]
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.weight.shape[1]), dtype=np.float32)
+        for i, ids in enumerate(self._ids(texts)):
+            if ids:
+                w = self.idf[ids]
+                out[i] = w @ self.weight[ids] / w.sum()
+        return normalise(out)
+
+
+# --------------------------------------------------------------------------- the index
+@dataclass
+class Hit:
+    """One retrieved row: its answer, the stored question it matched, and the score."""
+
+    answer: str
+    question: str
+    score: float
+    row: int
+
+
+class ChatbotIndex:
+    """Stored questions/answers plus their vectors for one ``(model, method)``.
+
+    Build with :func:`build_index` (or :func:`load_or_build_index` for the cached one);
+    query with :meth:`search` / :meth:`answer`.
+    """
+
+    def __init__(self, questions, answers, method, model_name, dense=None, sparse=None,
+                 tfidf=None, encoder=None, weight: float = HYBRID_WEIGHT):
+        self.questions = list(questions)
+        self.answers = list(answers)
+        self.method = method
+        self.model_name = model_name
+        self.dense = dense          # [n, d] float32, normalised (dense methods, hybrid)
+        self.sparse = sparse        # [n, vocab] csr, normalised (tfidf, hybrid)
+        self.tfidf = tfidf          # TfidfEncoder
+        self.encoder = encoder      # callable: list of texts -> normalised vectors (dense part)
+        self.weight = weight
+        self.build_seconds = None
+        self.from_cache = False
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    # -- encoding and scoring
+    def encode_queries(self, queries: list[str]):
+        """Return ``(dense [q, d] or None, sparse [q, vocab] or None)`` for the queries."""
+        dense = sparse = None
+        if self.dense is not None:
+            dense = self.encoder(queries)
+        if self.sparse is not None:
+            sparse = self.tfidf.transform(queries)
+        return dense, sparse
+
+    def scores(self, queries: list[str]) -> np.ndarray:
+        """Cosine scores ``[len(queries), len(index)]`` (hybrid: weighted sum)."""
+        dense, sparse = self.encode_queries(queries)
+        total = None
+        if dense is not None:
+            total = dense @ self.dense.T
+        if sparse is not None:
+            lexical = (sparse @ self.sparse.T).toarray().astype(np.float32)
+            total = lexical if total is None else self.weight * lexical + (1 - self.weight) * total
+        return total
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """Top-``k`` rows for ``query``, one per distinct answer, best first."""
+        text, _ = clean_query(query)
+        row_scores = self.scores([text])[0]
+        return self._top(row_scores, k)
+
+    def _top(self, row_scores: np.ndarray, k: int) -> list[Hit]:
+        pool = min(len(row_scores), max(4 * k, 32))
+        cand = np.argpartition(-row_scores, pool - 1)[:pool]
+        cand = cand[np.lexsort((cand, -row_scores[cand]))]
+        hits, seen = [], set()
+        for i in cand:
+            if self.answers[i] in seen:
+                continue
+            seen.add(self.answers[i])
+            hits.append(Hit(self.answers[i], self.questions[i], float(row_scores[i]), int(i)))
+            if len(hits) == k:
+                break
+        return hits
+
+    def answer(self, query: str) -> Hit:
+        """The best hit for ``query`` (see :meth:`search`)."""
+        return self.search(query, k=1)[0]
+
+
+# --------------------------------------------------------------------------- build / cache
+def _bert_encoder(tokenizer, model, pooling: str):
+    def encode(texts):
+        return bert_vectors(model, tokenizer, list(texts), pooling=pooling)
+    encode.pooling = pooling
+    return encode
+
+
+def _default_corpus():
+    from .data import load_chatbot_data
+
+    df = load_chatbot_data()
+    return list(df["question"]), list(df["answer"])
+
+
+_MODEL_MEMO: dict = {}  # model name -> (tokenizer, model): load once per process
+_RAW_MEMO: dict = {}    # (model, corpus checksum) -> {pooling: vectors}
+
+
+def _model(model_name: str):
+    from .models import load_model
+
+    if model_name not in _MODEL_MEMO:
+        _MODEL_MEMO.clear()
+        _MODEL_MEMO[model_name] = load_model(model_name)
+    return _MODEL_MEMO[model_name]
+
+
+def build_index(method: str = DEFAULT_METHOD, model_name: str | None = None, questions=None, answers=None,
+                weight: float = HYBRID_WEIGHT, idf=None) -> ChatbotIndex:
+    """Encode the corpus once (no cache involved) and return a :class:`ChatbotIndex`.
+
+    ``questions``/``answers`` default to all of Chatbot_data. ``idf`` (``embed``/``hybrid``)
+    reuses saved word-piece IDF weights instead of counting them again.
+    """
+    from .models import resolve_model_name
+
+    method = check_method(method)
+    model_name = resolve_model_name(model_name)
+    if questions is None:
+        questions, answers = _default_corpus()
+    if len(questions) != len(answers) or not questions:
+        raise ChatbotError("questions and answers must be non-empty lists of the same length.")
+    start = time.perf_counter()
+    dense = sparse = tfidf = encoder = None
+    if method in POOLINGS:
+        tokenizer, model = _model(model_name)
+        # one forward pass gives all three raw poolings; keep them for the sibling methods
+        memo_key = (model_name, corpus_checksum(questions, answers))
+        if memo_key not in _RAW_MEMO:
+            _RAW_MEMO.clear()
+            _RAW_MEMO[memo_key] = bert_vectors(model, tokenizer, list(questions), POOLINGS)
+        encoder, dense = _bert_encoder(tokenizer, model, method), _RAW_MEMO[memo_key][method]
+    elif method in ("embed", "hybrid"):
+        encoder = EmbeddingBag.from_model(*_model(model_name), idf=idf)
+        if idf is None:
+            encoder.fit_idf(list(questions))
+        dense = encoder(list(questions))
+    if method in ("tfidf", "hybrid"):
+        tfidf = TfidfEncoder()
+        sparse = tfidf.fit_transform(list(questions))
+    index = ChatbotIndex(questions, answers, method, model_name, dense=dense, sparse=sparse, tfidf=tfidf,
+                         encoder=encoder, weight=weight)
+    index.build_seconds = time.perf_counter() - start
+    return index
+
+
+def check_method(method: str) -> str:
+    if method not in METHODS:
+        raise ChatbotError(f"Unknown method {method!r}. Fix: choose one of {', '.join(METHODS)}.")
+    return method
+
+
+def index_key(model_name: str, method: str, data_checksum: str, weight: float = HYBRID_WEIGHT) -> str:
+    """Cache key: model identity (name + weights checksum for local dirs), method, data checksum, format."""
+    if method == "tfidf":  # lexical only: the model plays no part
+        identity = None
+    else:
+        identity = _model_identity(model_name)
+    payload = {"format": INDEX_FORMAT, "model": identity, "method": method, "data": data_checksum,
+               "weight": weight if method == "hybrid" else None, "ngrams": list(TFIDF_NGRAMS)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _model_identity(model_name: str) -> dict:
+    from .models import model_source
+
+    source = model_source(model_name)
+    identity = {"name": model_name}
+    if Path(source).is_dir():  # a local build: its manifest / weights identify it
+        manifest = Path(source) / "manifest.json"
+        identity["files"] = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else \
+            _sha256(Path(source) / "model.safetensors")
+    return identity
+
+
+def _sha256(path: Path) -> str:
+    from .data import sha256_file
+
+    return sha256_file(path)
+
+
+def save_index(index: ChatbotIndex, directory: Path, key: str) -> None:
+    """Write the index files and a manifest (sha256 per file) into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    meta = {"key": key, "method": index.method, "model": index.model_name, "weight": index.weight,
+            "rows": len(index), "checksum": corpus_checksum(index.questions, index.answers)}
+    (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    if index.dense is not None:
+        np.save(directory / "dense.npy", index.dense)
+    if isinstance(index.encoder, EmbeddingBag):
+        np.save(directory / "idf.npy", index.encoder.idf)
+    if index.sparse is not None:
+        m = index.sparse
+        np.savez(directory / "tfidf.npz", data=m.data, indices=m.indices, indptr=m.indptr,
+                 shape=np.array(m.shape))
+        vocab, idf = index.tfidf.state()
+        (directory / "tfidf_vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        np.save(directory / "tfidf_idf.npy", idf)
+    files = {p.name: _sha256(p) for p in sorted(directory.iterdir()) if p.name != "manifest.json"}
+    (directory / "manifest.json").write_text(json.dumps({"key": key, "files": files}), encoding="utf-8")
+
+
+def _verified(directory: Path, key: str) -> bool:
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if manifest.get("key") != key or "meta.json" not in manifest.get("files", {}):
+        return False
+    return all((directory / n).is_file() and _sha256(directory / n) == d for n, d in manifest["files"].items())
+
+
+def load_index(directory: Path, questions, answers) -> ChatbotIndex:
+    """Load a saved index (arrays with ``allow_pickle=False``)."""
+    from scipy.sparse import csr_matrix
+
+    meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+    if meta["rows"] != len(questions) or meta["checksum"] != corpus_checksum(questions, answers):
+        raise ChatbotError("cached index does not match the corpus")
+    dense = sparse = tfidf = encoder = None
+    if (directory / "dense.npy").is_file():
+        dense = np.load(directory / "dense.npy", allow_pickle=False)
+        if dense.shape[0] != len(questions):
+            raise ChatbotError("cached vectors do not match the corpus")
+        tokenizer, model = _model(meta["model"])
+        if meta["method"] in POOLINGS:
+            encoder = _bert_encoder(tokenizer, model, meta["method"])
+        else:
+            encoder = EmbeddingBag.from_model(tokenizer, model, np.load(directory / "idf.npy", allow_pickle=False))
+    if (directory / "tfidf.npz").is_file():
+        z = np.load(directory / "tfidf.npz", allow_pickle=False)
+        sparse = csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
+        vocab = json.loads((directory / "tfidf_vocab.json").read_text(encoding="utf-8"))
+        tfidf = TfidfEncoder.from_state(vocab, np.load(directory / "tfidf_idf.npy", allow_pickle=False))
+    index = ChatbotIndex(questions, answers, meta["method"], meta["model"], dense=dense, sparse=sparse,
+                         tfidf=tfidf, encoder=encoder, weight=meta["weight"])
+    index.from_cache = True
+    return index
+
+
+def load_or_build_index(method: str = DEFAULT_METHOD, model_name: str | None = None, *, root=None,
+                        log=None) -> ChatbotIndex:
+    """The cached index for ``(model, method, data)``: loaded if valid, else built and saved.
+
+    ``root`` defaults to ``<cache>/chatbot``. A cache whose files fail their checksums, or
+    whose key differs (other model, data or code version), is rebuilt, never used.
+    ``index.build_seconds`` is the wall time of this call (load or build).
+    """
+    from .models import resolve_model_name
+
+    start = time.perf_counter()
+    method = check_method(method)
+    model_name = resolve_model_name(model_name)
+    questions, answers = _default_corpus()
+    key = index_key(model_name, method, corpus_checksum(questions, answers))
+    base = Path(root) if root is not None else cache_dir() / "chatbot"
+    base.mkdir(parents=True, exist_ok=True)
+    target = base / f"index-{method}-{key}"
+    if target.exists():
+        if _verified(target, key):
+            try:
+                index = load_index(target, questions, answers)
+                index.build_seconds = time.perf_counter() - start
+                return index
+            except (ChatbotError, OSError, ValueError, KeyError):
+                pass
+        if log:
+            log("[chatbot] cached index failed verification; rebuilding")
+        shutil.rmtree(target, ignore_errors=True)
+    index = build_index(method, model_name, questions, answers)
+    tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=base))
+    try:
+        save_index(index, tmp / "index", key)
+        try:
+            os.replace(tmp / "index", target)
+        except OSError:
+            if not _verified(target, key):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    index.build_seconds = time.perf_counter() - start
+    return index
+
+
+# --------------------------------------------------------------------------- evaluation
+def answer_ranks(index: ChatbotIndex, queries: list[str], expected: list[str], exclude=None,
+                 batch_size: int = 256) -> np.ndarray:
+    """1-based rank of the expected answer among the *distinct* answers retrieved per query.
+
+    ``exclude`` (optional) gives, per query, row indices to hide (leave-one-out: the held-out
+    question itself). A query whose expected answer never appears gets rank ``len(index) + 1``.
+    """
+    answers = np.array(index.answers, dtype=object)
+    ranks = np.empty(len(queries), dtype=np.int64)
+    for start in range(0, len(queries), batch_size):
+        block = index.scores(list(queries[start:start + batch_size]))
+        for j, row_scores in enumerate(block):
+            qi = start + j
+            row_scores = row_scores.copy()
+            if exclude is not None and len(exclude[qi]):
+                row_scores[list(exclude[qi])] = -np.inf
+            hit_rows = np.flatnonzero(answers == expected[qi])
+            hit_rows = hit_rows[np.isfinite(row_scores[hit_rows])]
+            if not len(hit_rows):
+                ranks[qi] = len(answers) + 1
+                continue
+            best = row_scores[hit_rows].max()
+            # distinct answers scoring strictly higher than the best row with the right answer
+            above = row_scores > best
+            ranks[qi] = 1 + len(set(answers[above]))
+    return ranks
+
+
+def metrics(ranks: np.ndarray) -> dict:
+    """``n``, ``top1``, ``top5`` and ``mrr`` from 1-based ranks."""
+    ranks = np.asarray(ranks)
+    return {"n": int(len(ranks)), "top1": round(float(np.mean(ranks <= 1)), 4),
+            "top5": round(float(np.mean(ranks <= 5)), 4), "mrr": round(float(np.mean(1.0 / ranks)), 4)}
+
+
+def load_eval_tsv(path) -> tuple[list[str], list[str]]:
+    """Read a TSV with a header containing ``query`` and ``expected_answer`` (other columns ignored)."""
+    import csv
+
+    path = Path(path)
+    if not path.is_file():
+        raise ChatbotError(f"{path.name}: no such file. Fix: give the path of a tab-separated file.")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        fields = reader.fieldnames or []
+        missing = [c for c in ("query", "expected_answer") if c not in fields]
+        if not fields:
+            raise ChatbotError(f"{path.name} is empty. Fix: add a header line 'query<TAB>expected_answer' and rows.")
+        if missing:
+            raise ChatbotError(f"{path.name} has no column {', '.join(repr(m) for m in missing)} (header: "
+                               f"{fields}). Fix: the header must contain 'query' and 'expected_answer', tab-separated.")
+        queries, expected = [], []
+        for line, row in enumerate(reader, start=2):
+            q, a = (row.get("query") or "").strip(), (row.get("expected_answer") or "").strip()
+            if not q or not a:
+                raise ChatbotError(f"{path.name} line {line}: empty query or expected_answer. Fix: fill or remove the line.")
+            queries.append(clean_query(q)[0])
+            expected.append(a)
+    if not queries:
+        raise ChatbotError(f"{path.name} has a header but no rows. Fix: add at least one query.")
+    return queries, expected
+
+
+def paraphrase_path() -> Path:
+    """The held-out paraphrase set shipped with the package (``helpers/data/paraphrases.tsv``)."""
+    return Path(__file__).resolve().parent / "data" / "paraphrases.tsv"
+
+
+def load_paraphrases() -> tuple[list[str], list[str]]:
+    """The 70 hand-written paraphrased queries and their expected answers (lesson 04)."""
+    return load_eval_tsv(paraphrase_path())
+
+
+def split_answers(questions, answers, eval_fraction: float = 0.2, seed: int = 42) -> set[str]:
+    """A stable, hash-chosen ``eval_fraction`` of the answers shared by 2+ distinct questions.
+
+    The leave-one-out test uses only these answers, so that anything tuned or trained on
+    the other answers (e.g. a contrastive fine-tune) never sees them: a split *by answer*.
+    """
+    from collections import defaultdict
+
+    groups = defaultdict(set)
+    for q, a in zip(questions, answers):
+        groups[a].add(q)
+    shared = sorted(a for a, qs in groups.items() if len(qs) >= 2)
+    ranked = sorted(shared, key=lambda a: hashlib.sha256(f"{seed}:{a}".encode()).hexdigest())
+    return set(ranked[:round(eval_fraction * len(ranked))])
+
+
+def leave_one_out_set(questions, answers, eval_answers: set[str] | None = None):
+    """Queries for the leave-one-out test: every question whose answer is shared by another question.
+
+    Returns ``(queries, expected, exclude)`` where ``exclude[i]`` lists the rows holding the
+    same question text (hidden during its search). ``eval_answers`` restricts it to those answers
+    (the fine-tune's held-out side of the split by answer).
+    """
+    from collections import defaultdict
+
+    by_answer, by_question = defaultdict(set), defaultdict(list)
+    for i, (q, a) in enumerate(zip(questions, answers)):
+        by_answer[a].add(q)
+        by_question[q].append(i)
+    queries, expected, exclude = [], [], []
+    for q in sorted(by_question):
+        for a in sorted({answers[i] for i in by_question[q]}):
+            if len(by_answer[a]) < 2 or (eval_answers is not None and a not in eval_answers):
+                continue
+            queries.append(q)
+            expected.append(a)
+            exclude.append(by_question[q])
+    return queries, expected, exclude
+
+
+def latency_ms(index: ChatbotIndex, queries: list[str], repeats: int = 1) -> dict:
+    """Per-query wall time (encode + search over all rows), in ms: p50 / p90."""
+    times = []
+    for _ in range(repeats):
+        for q in queries:
+            t = time.perf_counter()
+            index.search(q, k=5)
+            times.append((time.perf_counter() - t) * 1000)
+    return {"ms_per_query_p50": round(float(np.percentile(times, 50)), 3),
+            "ms_per_query_p90": round(float(np.percentile(times, 90)), 3)}
+
+
+# --------------------------------------------------------------------------- command line
+def _print_hit(hit: Hit) -> None:
+    print(hit.answer)
+    print(f"  (matched: {hit.question} | score {hit.score:.3f})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.chatbot",
+        description="Retrieval chatbot over Chatbot_data. Default: method 'hybrid' "
+                    "(char TF-IDF + the model's word-piece embeddings) for the model in $BERT_MODEL.")
+    parser.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS, help=f"default: {DEFAULT_METHOD}")
+    parser.add_argument("--model", default=None, help="hub id, local dir or tiny-ko-bert (default: $BERT_MODEL)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_ask = sub.add_parser("ask", help="answer one question")
+    p_ask.add_argument("query")
+    p_ask.add_argument("-k", type=int, default=1, help="show the top k answers")
+    sub.add_parser("chat", help="terminal chat loop (empty line or Ctrl-D to quit)")
+    p_eval = sub.add_parser("eval", help="evaluate on a TSV with columns query, expected_answer")
+    p_eval.add_argument("file")
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except (ChatbotError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
+    from .models import display_name
+    from .setup import quiet_libraries, seed_everything
+
+    quiet_libraries(True)
+    seed_everything()
+    if args.command == "eval":
+        queries, expected = load_eval_tsv(args.file)  # validate before any heavy work
+    if args.command == "ask":
+        text, truncated = clean_query(args.query)
+        if truncated:
+            print(f"note: the query was longer than {MAX_QUERY_CHARS} characters and was truncated.",
+                  file=sys.stderr)
+    index = load_or_build_index(args.method, args.model)
+    if args.command == "ask":
+        for hit in index.search(text, k=max(1, args.k)):
+            _print_hit(hit)
+        return 0
+    if args.command == "chat":
+        print(f"chatbot ({display_name(index.model_name)}, {index.method}) - empty line or Ctrl-D to quit")
+        while True:
+            try:
+                line = input("> ")
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return 0
+            if not line.strip():
+                return 0
+            text, truncated = clean_query(line)
+            if truncated:
+                print(f"(truncated to {MAX_QUERY_CHARS} characters)")
+            _print_hit(index.answer(text))
+    build_s = index.build_seconds
+    result = metrics(answer_ranks(index, queries, expected))
+    result.update({"model": display_name(index.model_name), "method": index.method,
+                   "index_build_s": round(build_s, 3), "index_from_cache": index.from_cache})
+    result.update(latency_ms(index, queries[:50]))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Tests for helpers.chatbot (lesson 04): inputs, index build/cache, evaluation, CLI."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import chatbot
+
+SMALL_Q = ["오늘 너무 피곤해", "헤어진 지 한 달 됐어", "감기 걸린 것 같아", "감기 기운이 있어",
+           "회사 가기 싫다", "좋아하는 사람이 생겼어"]
+SMALL_A = ["푹 쉬세요.", "시간이 약이에요.", "감기 조심하세요.", "감기 조심하세요.",
+           "출근은 누구나 싫어요.", "설레겠어요."]
+
+
+@pytest.fixture()
+def fast_model_env(fast_build, csv_path, private_cache, monkeypatch):
+    """BERT_MODEL -> the seconds-long reference build, data from the real CSV, private cache."""
+    monkeypatch.setenv("BERT_MODEL", str(fast_build))
+    monkeypatch.setenv("CHATBOT_DATA", str(csv_path))
+    chatbot._MODEL_MEMO.clear()
+    chatbot._RAW_MEMO.clear()
+    return fast_build
+
+
+# --------------------------------------------------------------------------- inputs
+def test_clean_query_rejects_empty_and_non_strings():
+    for bad in ("", "   ", "\t\n"):
+        with pytest.raises(chatbot.ChatbotError, match="empty"):
+            chatbot.clean_query(bad)
+    for bad in (None, 42, ["질문"]):
+        with pytest.raises(chatbot.ChatbotError, match="string"):
+            chatbot.clean_query(bad)
+
+
+def test_clean_query_truncates_long_queries_and_says_so():
+    text, truncated = chatbot.clean_query("가" * 5000)
+    assert truncated and len(text) == chatbot.MAX_QUERY_CHARS
+    text, truncated = chatbot.clean_query("  오늘   뭐 먹지 ")
+    assert (text, truncated) == ("오늘 뭐 먹지", False)
+
+
+def test_eval_tsv_validation(tmp_path):
+    good = tmp_path / "good.tsv"
+    good.write_text("id\tquery\texpected_answer\tnote\n1\t감기 기운 있어\t감기 조심하세요.\tx\n", encoding="utf-8")
+    assert chatbot.load_eval_tsv(good) == (["감기 기운 있어"], ["감기 조심하세요."])
+    missing = tmp_path / "missing.tsv"
+    missing.write_text("question\tanswer\n감기\t조심\n", encoding="utf-8")
+    with pytest.raises(chatbot.ChatbotError, match="expected_answer"):
+        chatbot.load_eval_tsv(missing)
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(chatbot.ChatbotError, match="empty"):
+        chatbot.load_eval_tsv(empty)
+    header_only = tmp_path / "header.tsv"
+    header_only.write_text("query\texpected_answer\n", encoding="utf-8")
+    with pytest.raises(chatbot.ChatbotError, match="no rows"):
+        chatbot.load_eval_tsv(header_only)
+    with pytest.raises(chatbot.ChatbotError, match="no such file"):
+        chatbot.load_eval_tsv(tmp_path / "nope.tsv")
+
+
+def test_paraphrase_set_is_large_new_and_answerable(csv_path):
+    import helpers
+
+    df = helpers.load_chatbot_data(csv_path)
+    queries, expected = chatbot.load_paraphrases()
+    assert len(queries) >= 60 and len(set(queries)) == len(queries)
+    assert not set(queries) & set(df["question"]), "paraphrases must not be copied from the data"
+    assert set(expected) <= set(df["answer"]), "every expected answer must exist in the data"
+
+
+# --------------------------------------------------------------------------- index and evaluation
+def test_tfidf_index_finds_its_own_questions_with_distinct_answers():
+    index = chatbot.build_index("tfidf", "unused", SMALL_Q, SMALL_A)
+    for q, a in zip(SMALL_Q, SMALL_A):
+        assert index.answer(q).answer == a
+    hits = index.search("감기 걸린 것 같아", k=5)
+    assert len({h.answer for h in hits}) == len(hits) == 5  # one hit per distinct answer
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    with pytest.raises(chatbot.ChatbotError):
+        index.search("   ")
+
+
+def test_ranks_metrics_and_leave_one_out():
+    index = chatbot.build_index("tfidf", "unused", SMALL_Q, SMALL_A)
+    queries, expected, exclude = chatbot.leave_one_out_set(SMALL_Q, SMALL_A)
+    assert queries == ["감기 걸린 것 같아", "감기 기운이 있어"] and expected == ["감기 조심하세요."] * 2
+    ranks = chatbot.answer_ranks(index, queries, expected, exclude=exclude)
+    assert list(ranks) == [1, 1]  # the other 감기 question carries the answer
+    m = chatbot.metrics(np.array([1, 2, 10]))
+    assert m == {"n": 3, "top1": round(1 / 3, 4), "top5": round(2 / 3, 4), "mrr": round((1 + 0.5 + 0.1) / 3, 4)}
+    # an answer nobody has ranks past the end
+    assert chatbot.answer_ranks(index, ["회사"], ["없는 답"])[0] == len(SMALL_Q) + 1
+
+
+def test_split_answers_is_stable_and_only_shared_answers(csv_path):
+    import helpers
+
+    df = helpers.load_chatbot_data(csv_path)
+    q, a = list(df["question"]), list(df["answer"])
+    first, second = chatbot.split_answers(q, a), chatbot.split_answers(q, a)
+    assert first == second and len(first) > 100
+    counts = df.groupby("answer")["question"].nunique()
+    assert all(counts[x] >= 2 for x in first)
+
+
+def test_bert_vectors_match_the_manual_cls_and_are_normalised(fast_build):
+    import torch
+
+    import helpers
+
+    tokenizer, model = helpers.load_model(str(fast_build))
+    both = chatbot.bert_vectors(model, tokenizer, SMALL_Q, pooling=("cls", "mean"), batch_size=4)
+    with torch.inference_mode():
+        manual = model(**tokenizer(SMALL_Q[1], return_tensors="pt")).last_hidden_state[:, 0][0].numpy()
+    manual = manual / np.linalg.norm(manual)
+    np.testing.assert_allclose(both["cls"][1], manual, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(both["mean"], axis=1), 1.0, atol=1e-5)
+    single = chatbot.bert_vectors(model, tokenizer, SMALL_Q, pooling="mean", batch_size=3)
+    np.testing.assert_allclose(single, both["mean"], atol=1e-5)
+    with pytest.raises(ValueError, match="pooling"):
+        chatbot.bert_vectors(model, tokenizer, SMALL_Q, pooling="max")
+
+
+def test_all_methods_build_and_answer(fast_model_env):
+    for method in chatbot.METHODS:
+        index = chatbot.build_index(method, None, SMALL_Q, SMALL_A)
+        hit = index.answer(SMALL_Q[4])
+        assert isinstance(hit, chatbot.Hit) and hit.answer in SMALL_A
+        assert index.scores([SMALL_Q[0]]).shape == (1, len(SMALL_Q))
+    with pytest.raises(chatbot.ChatbotError, match="Unknown method"):
+        chatbot.build_index("bm25", None, SMALL_Q, SMALL_A)
+
+
+def test_index_cache_round_trip_and_rebuild_on_corruption(fast_model_env, private_cache):
+    built = chatbot.load_or_build_index("hybrid")
+    assert not built.from_cache and len(built) == 11823
+    loaded = chatbot.load_or_build_index("hybrid")
+    assert loaded.from_cache
+    query = "헤어진 지 얼마 안 됐어"
+    np.testing.assert_allclose(loaded.scores([query]), built.scores([query]), atol=1e-5)
+    assert loaded.answer(query) == built.answer(query)
+    (directory,) = (private_cache / "chatbot").glob("index-hybrid-*")
+    # corrupt one array: the checksum fails and the index is rebuilt, never loaded
+    (directory / "dense.npy").write_bytes(b"not an array")
+    rebuilt = chatbot.load_or_build_index("hybrid")
+    assert not rebuilt.from_cache
+    np.testing.assert_allclose(rebuilt.scores([query]), built.scores([query]), atol=1e-5)
+    # no pickle anywhere in the cache
+    for path in (private_cache / "chatbot").rglob("*"):
+        assert path.suffix not in {".pkl", ".pickle", ".joblib"}
+
+
+def test_cache_key_changes_with_model_method_and_data(fast_model_env):
+    base = chatbot.index_key(os.environ["BERT_MODEL"], "hybrid", "d1")
+    assert base == chatbot.index_key(os.environ["BERT_MODEL"], "hybrid", "d1")
+    assert base != chatbot.index_key(os.environ["BERT_MODEL"], "embed", "d1")
+    assert base != chatbot.index_key(os.environ["BERT_MODEL"], "hybrid", "d2")
+    assert base != chatbot.index_key("tiny-ko-bert-other", "tfidf", "d1")
+
+
+# --------------------------------------------------------------------------- command line
+def _cli(*args, env_extra=None):
+    env = dict(os.environ, **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "helpers.chatbot", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_cli_bad_input_gives_message_and_nonzero_exit(tmp_path, fast_model_env):
+    run = _cli("ask", "   ")
+    assert run.returncode != 0 and "empty" in run.stderr and "Traceback" not in run.stderr
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("q\ta\nx\ty\n", encoding="utf-8")
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("", encoding="utf-8")
+    for path, needle in ((bad, "query"), (empty, "empty"), (tmp_path / "missing.tsv", "no such file")):
+        run = _cli("eval", str(path))
+        assert run.returncode != 0 and needle in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+def test_cli_ask_and_eval(tmp_path, fast_model_env):
+    long_query = "감기 " * 300
+    run = _cli("--method", "tfidf", "ask", long_query)
+    assert run.returncode == 0, run.stderr
+    assert "truncated" in run.stderr and "matched:" in run.stdout
+    tsv = tmp_path / "q.tsv"
+    tsv.write_text("query\texpected_answer\textra\n감기 기운이 있네\t감기 조심하세요.\t-\n"
+                   "너무 졸려\t잠깐 자도 괜찮아요.\t-\n", encoding="utf-8")
+    run = _cli("--method", "tfidf", "eval", str(tsv))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    for key in ("n", "top1", "top5", "mrr", "model", "method", "index_build_s", "ms_per_query_p50"):
+        assert key in result
+    assert result["n"] == 2 and result["method"] == "tfidf" and 0 <= result["top1"] <= 1
+
+
+def test_cli_chat_loop(fast_model_env):
+    env = dict(os.environ)
+    run = subprocess.run([sys.executable, "-m", "helpers.chatbot", "--method", "embed", "chat"],
+                         input="감기 걸린 것 같아\n   \n", capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "matched:" in run.stdout and "Traceback" not in run.stderr

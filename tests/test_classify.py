@@ -1,0 +1,192 @@
+"""Tests for helpers.classify (lesson 05): split, baselines, fine-tuning loop, tables, plots."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import helpers
+from helpers import classify
+
+
+@pytest.fixture(scope="module")
+def data(csv_path):
+    return helpers.load_chatbot_data(csv_path)
+
+
+@pytest.fixture(scope="module")
+def split(data):
+    return classify.split_questions(data, val_size=0.1, test_size=0.2, seed=42)
+
+
+def test_question_table_dedups_and_drops_ambiguous():
+    df = pd.DataFrame({
+        "question": ["a", "a", "b", "b", "c"],
+        "answer": ["x", "y", "z", "w", "v"],
+        "label": [0, 0, 1, 2, 2],
+    })
+    table, ambiguous = classify.question_table(df)
+    assert ambiguous == ["b"]
+    assert sorted(table.question) == ["a", "c"]
+    assert dict(zip(table.question, table.label)) == {"a": 0, "c": 2}
+
+
+def test_question_table_needs_columns():
+    with pytest.raises(ValueError, match="load_chatbot_data"):
+        classify.question_table(pd.DataFrame({"Q": ["a"], "label": [0]}))
+
+
+def test_split_has_no_leakage_and_is_stratified(data, split):
+    train, val, test = split
+    sets = [set(p.question) for p in split]
+    assert not (sets[0] & sets[1]) and not (sets[0] & sets[2]) and not (sets[1] & sets[2])
+    table, ambiguous = classify.question_table(data)
+    assert len(train) + len(val) + len(test) == len(table)
+    assert not set(ambiguous) & (sets[0] | sets[1] | sets[2])
+    assert abs(len(test) / len(table) - 0.2) < 0.01 and abs(len(val) / len(table) - 0.1) < 0.01
+    overall = table.label.value_counts(normalize=True)
+    for part in split:
+        share = part.label.value_counts(normalize=True)
+        assert (share - overall).abs().max() < 0.01
+
+
+def test_split_is_deterministic_and_seed_dependent(data, split):
+    again = classify.split_questions(data, val_size=0.1, test_size=0.2, seed=42)
+    for a, b in zip(split, again):
+        pd.testing.assert_frame_equal(a, b)
+    other = classify.split_questions(data, val_size=0.1, test_size=0.2, seed=7)
+    assert set(other[2].question) != set(split[2].question)
+
+
+@pytest.mark.parametrize("val,test", [(0.0, 0.2), (0.5, 0.5), (0.1, 1.2)])
+def test_split_rejects_bad_sizes(data, val, test):
+    with pytest.raises(ValueError, match="Fix"):
+        classify.split_questions(data, val_size=val, test_size=test)
+
+
+def test_scores_and_majority():
+    y = np.array([0, 0, 0, 1, 2, 2])
+    assert classify.scores(y, y) == {"accuracy": 1.0, "macro_f1": 1.0}
+    pred = classify.majority_baseline([2, 0, 0, 1], len(y))
+    assert pred.tolist() == [0] * len(y)
+    s = classify.scores(y, pred)
+    assert s["accuracy"] == pytest.approx(np.mean(y == 0))
+    assert s["macro_f1"] < s["accuracy"]  # the two minority labels get F1 = 0
+    with pytest.raises(ValueError):
+        classify.majority_baseline([], 3)
+
+
+def test_tfidf_logreg_learns_clear_signal_with_both_analyzers():
+    texts = [f"{w} 너무 {x}" for w in ("밥", "이별", "사랑") for x in ("좋아", "싫어", "그래", "정말")]
+    labels = [i for i in range(3) for _ in range(4)]
+    for analyzer in ("char_wb", str.split):
+        model = classify.tfidf_logreg(texts, labels, analyzer=analyzer, ngram_range=(1, 2))
+        assert model.predict(["이별 정말 싫어", "사랑 좋아", "밥 그래"]).tolist() == [1, 2, 0]
+
+
+def test_tfidf_baseline_beats_majority_on_real_split(split):
+    train, _, test = split
+    tfidf = classify.tfidf_logreg(train.question, train.label)
+    tf = classify.scores(test.label, tfidf.predict(test.question))
+    maj = classify.scores(test.label, classify.majority_baseline(train.label, len(test)))
+    assert tf["macro_f1"] > maj["macro_f1"] + 0.3
+
+
+@pytest.fixture(scope="module")
+def small_task(split):
+    train, val, _ = split
+    tr = pd.concat([g.head(40) for _, g in train.groupby("label")]).reset_index(drop=True)
+    va = pd.concat([g.head(10) for _, g in val.groupby("label")]).reset_index(drop=True)
+    return tr, va
+
+
+def _fresh(fast_build):
+    torch.manual_seed(0)
+    return helpers.load_model(str(fast_build), head="classification", num_labels=3)
+
+
+def test_head_summary_counts_every_parameter(fast_build):
+    _, model = _fresh(fast_build)
+    summary = classify.head_summary(model)
+    assert summary.parameters.sum() == sum(p.numel() for p in model.parameters())
+    hidden = model.config.hidden_size
+    assert summary.parameters.iloc[-1] == hidden * 3 + 3
+    with pytest.raises(TypeError, match="head='classification'"):
+        classify.head_summary(torch.nn.Linear(2, 2))
+
+
+def test_fine_tune_is_deterministic_and_restores_torch_state(fast_build, small_task):
+    tr, va = small_task
+    torch.set_num_threads(2)
+    torch.use_deterministic_algorithms(False)
+    runs = []
+    for _ in range(2):
+        tok, model = _fresh(fast_build)
+        before = model.classifier.weight.detach().clone()
+        res = classify.fine_tune(model, tok, tr.question, tr.label, va.question, va.label, epochs=2, batch_size=16,
+                                 lr=1e-3, evals_per_epoch=2)
+        assert not torch.equal(before, model.classifier.weight)
+        assert not model.training
+        runs.append((res, classify.predict_logits(model, tok, va.question)))
+    assert torch.get_num_threads() == 2 and not torch.are_deterministic_algorithms_enabled()
+    (r1, l1), (r2, l2) = runs
+    pd.testing.assert_frame_equal(r1.history, r2.history)
+    np.testing.assert_array_equal(l1, l2)
+    hist = r1.history
+    assert list(hist.columns) == ["epoch", "step", "train_loss", "val_loss", "val_accuracy"]
+    assert len(hist) == 4 and hist.step.iloc[-1] == r1.steps == 2 * -(-len(tr) // 16)
+    assert hist.epoch.iloc[-1] == pytest.approx(2.0)
+    assert np.isfinite(hist[["train_loss", "val_loss"]].to_numpy()).all()
+    assert l1.shape == (len(va), 3)
+
+
+def test_fine_tune_rejects_bad_labels(fast_build, small_task):
+    tr, va = small_task
+    tok, model = _fresh(fast_build)
+    with pytest.raises(ValueError, match="num_labels=4"):
+        classify.fine_tune(model, tok, ["가", "나"], [0, 3], ["다"], [0], epochs=1)
+    with pytest.raises(ValueError, match="same length"):
+        classify.fine_tune(model, tok, ["가", "나"], [0], ["다"], [0], epochs=1)
+
+
+def test_predict_logits_empty(fast_build):
+    tok, model = _fresh(fast_build)
+    assert classify.predict_logits(model, tok, []).shape == (0, 3)
+
+
+def test_errors_table_lists_only_mistakes_stably():
+    texts = [f"문장 {i}" for i in range(20)]
+    y = np.array([i % 3 for i in range(20)])
+    pred = y.copy()
+    pred[[1, 4, 7, 10, 13]] = (pred[[1, 4, 7, 10, 13]] + 1) % 3
+    probs = np.full((20, 3), 1 / 3)
+    table = classify.errors_table(texts, y, pred, probs, n=3)
+    assert len(table) == 3
+    wrong = {texts[i] for i in (1, 4, 7, 10, 13)}
+    assert set(table.question) <= wrong
+    assert (table.true != table.predicted).all()
+    reversed_order = classify.errors_table(texts[::-1], y[::-1], pred[::-1], probs, n=3)
+    assert list(table.question) == list(reversed_order.question)  # chosen by text, not position
+    assert classify.errors_table(texts, y, y).empty
+
+
+def test_plots_draw_hangul_labels(recwarn):
+    import matplotlib.pyplot as plt
+
+    from helpers.setup import use_korean_font
+
+    use_korean_font()
+    hist = pd.DataFrame({"epoch": [0.5, 1.0], "train_loss": [1.0, 0.8], "val_loss": [0.9, 0.85]})
+    ax = classify.plot_history(hist)
+    assert len(ax.lines) == 2
+    ax = classify.plot_confusion([0, 1, 2, 2], [0, 2, 2, 2])
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["0 일상", "1 이별", "2 사랑"]
+    ax.figure.canvas.draw()
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]  # Hangul glyphs exist
+    plt.close("all")
