@@ -20,7 +20,7 @@ help:
 	@echo "make lab    - install (if needed) and open the lessons in JupyterLab"
 	@echo "make test   - install (if needed), run unit tests and re-execute all notebooks with nbval"
 	@echo "make model  - build (or verify) the offline reference model tiny-ko-bert"
-	@echo "make bench  - run the benchmark scripts in benchmarks/"
+	@echo "make bench  - run the benchmark scripts in benchmarks/ (figures quoted in the README)"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,8 @@ notebooks: install
 
 bench: install
 	$(PY) benchmarks/reference_build.py
+	$(PY) benchmarks/chatbot_bench.py
+	$(PY) benchmarks/tokenization_bench.py
 
 clean-cache:
 	rm -rf "$${KO_BERT_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/ko-bert-lessons}"
