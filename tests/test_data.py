@@ -45,6 +45,12 @@ def test_env_then_cache(csv_path, private_cache, monkeypatch):
     assert data.resolve_data_path(url="http://127.0.0.1:9/unreachable") == cached
 
 
+@pytest.fixture()
+def no_env(monkeypatch):
+    """Download tests: CHATBOT_DATA (set in CI) would otherwise win over the cache/download path."""
+    monkeypatch.delenv("CHATBOT_DATA", raising=False)
+
+
 def _write(tmp_path, name, content: bytes):
     p = tmp_path / name
     p.write_bytes(content)
@@ -86,7 +92,7 @@ def test_small_valid_file_with_padded_label(tmp_path):
     assert df.attrs["official"] is False
 
 
-def test_download_over_http(csv_path, http_root, tmp_path):
+def test_download_over_http(csv_path, http_root, tmp_path, no_env):
     www, base = http_root
     shutil.copy(csv_path, www / "ChatbotData.csv")
     dest = tmp_path / "dl"
@@ -96,7 +102,7 @@ def test_download_over_http(csv_path, http_root, tmp_path):
     assert data.sha256_file(dest / "ChatbotData.csv") == DATA_SHA256
 
 
-def test_download_checksum_mismatch_leaves_nothing(csv_path, http_root, tmp_path):
+def test_download_checksum_mismatch_leaves_nothing(csv_path, http_root, tmp_path, no_env):
     www, base = http_root
     tampered = csv_path.read_bytes().replace("하루가 또 가네요.".encode(), "하루가 또 가네.".encode(), 1)
     (www / "ChatbotData.csv").write_bytes(tampered)
@@ -107,7 +113,7 @@ def test_download_checksum_mismatch_leaves_nothing(csv_path, http_root, tmp_path
     assert not dest.exists() or list(dest.iterdir()) == []
 
 
-def test_download_404_and_no_network(http_root, tmp_path):
+def test_download_404_and_no_network(http_root, tmp_path, no_env):
     _, base = http_root
     dest = tmp_path / "dl"
     with pytest.raises(DataError, match="Could not download"):
@@ -118,7 +124,7 @@ def test_download_404_and_no_network(http_root, tmp_path):
     assert list(dest.iterdir()) == []
 
 
-def test_corrupt_cache_is_replaced_not_served(csv_path, http_root, tmp_path):
+def test_corrupt_cache_is_replaced_not_served(csv_path, http_root, tmp_path, no_env):
     www, base = http_root
     shutil.copy(csv_path, www / "ChatbotData.csv")
     dest = tmp_path / "dl"
@@ -128,7 +134,7 @@ def test_corrupt_cache_is_replaced_not_served(csv_path, http_root, tmp_path):
     assert len(df) == 11_823 and df.attrs["official"]
 
 
-def test_corrupt_cache_without_network_is_removed(tmp_path):
+def test_corrupt_cache_without_network_is_removed(tmp_path, no_env):
     dest = tmp_path / "dl"
     dest.mkdir()
     (dest / "ChatbotData.csv").write_text("Q,A,label\n가짜,데이터,0\n", encoding="utf-8")
