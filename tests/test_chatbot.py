@@ -165,6 +165,55 @@ def test_cache_key_changes_with_model_method_and_data(fast_model_env):
     assert base != chatbot.index_key("tiny-ko-bert-other", "tfidf", "d1")
 
 
+# --------------------------------------------------------------------------- kiwi soft matching
+def test_kiwi_matcher_matches_synonyms_that_share_no_characters():
+    stored = ["여자친구랑 헤어졌어", "배가 너무 고파", "내일 시험이 있어"]
+    matcher = chatbot.KiwiMatcher.fit(stored)
+    scores = matcher.scores(["애인과 이별했어", "밥 먹고 싶다", "ㅋㅋㅋ"])
+    assert scores.shape == (3, 3) and scores.dtype == np.float32
+    assert np.all((scores >= 0) & (scores <= 1 + 1e-6))
+    # 이별 ~ 헤어지, 애인 ~ 여자친구: no shared character, still the best row
+    assert scores[0].argmax() == 0 and scores[0, 0] > scores[0, 1:].max() + 0.1
+    assert scores[1].argmax() == 1
+    assert not scores[2].any()  # no content morpheme: no evidence either way
+    # a stored question matches itself perfectly
+    np.testing.assert_allclose(matcher.scores(stored).diagonal(), 1.0, atol=1e-5)
+
+
+def test_kiwi_matcher_state_round_trip_and_unseen_morphemes():
+    matcher = chatbot.KiwiMatcher.fit(SMALL_Q)
+    restored = chatbot.KiwiMatcher.from_state(matcher.state())
+    queries = ["피곤해서 쉬고 싶어", "감기약 먹었어", "출근하기 싫어"]  # 피곤/감기약/출근하: partly unseen
+    np.testing.assert_allclose(restored.scores(queries), matcher.scores(queries), atol=2e-3)
+    assert matcher.scores(["출근하기 싫어"])[0].argmax() == 4
+
+
+def test_kiwi_similarity_treats_errors_and_nan_as_no_match():
+    def similarity(a, b):
+        if a == 1:
+            raise ValueError("no embedding")
+        return float("nan") if a == 2 else 0.5
+
+    assert chatbot._kiwi_similarity(similarity, 1, 3) == 0.0
+    assert chatbot._kiwi_similarity(similarity, 2, 3) == 0.0
+    assert chatbot._kiwi_similarity(similarity, 3, 3) == 0.5
+
+
+def test_kiwi_index_cache_round_trip(csv_path, private_cache, monkeypatch):
+    monkeypatch.setenv("CHATBOT_DATA", str(csv_path))
+    built = chatbot.load_or_build_index("kiwi-hybrid", "tiny-ko-bert")
+    assert not built.from_cache and built.weight == chatbot.KIWI_HYBRID_WEIGHT
+    loaded = chatbot.load_or_build_index("kiwi-hybrid", "tiny-ko-bert")
+    assert loaded.from_cache
+    query = "애인이랑 이별했어"
+    np.testing.assert_allclose(loaded.scores([query]), built.scores([query]), atol=2e-3)
+    assert loaded.answer(query).answer == built.answer(query).answer
+    (directory,) = (private_cache / "chatbot").glob("index-kiwi-hybrid-*")
+    assert {p.name for p in directory.glob("kiwi_*.npy")} >= {"kiwi_sim.npy", "kiwi_flat.npy"}
+    # model-free: the same index serves another BERT model
+    assert chatbot.index_key("tiny-ko-bert", "kiwi", "d1") == chatbot.index_key("klue/bert-base", "kiwi", "d1")
+
+
 # --------------------------------------------------------------------------- command line
 def _cli(*args, env_extra=None):
     env = dict(os.environ, **(env_extra or {}))

@@ -13,11 +13,16 @@ Methods (``method=``):
 - ``embed``: IDF-weighted mean of the model's *input* word-piece embeddings (no transformer
   layers). For tiny-ko-bert these embeddings are seeded from kiwipiepy's CoNg morpheme
   vectors, i.e. knowledge of Korean from a large corpus (이별 ≈ 헤어지);
-- ``hybrid`` (the default, :data:`DEFAULT_METHOD`): ``w * tfidf + (1 - w) * embed`` cosine
-  scores, ``w = HYBRID_WEIGHT``.
+- ``hybrid``: ``w * tfidf + (1 - w) * embed`` cosine scores, ``w = HYBRID_WEIGHT``;
+- ``kiwi``: soft morpheme matching with kiwipiepy's CoNg morpheme embeddings
+  (:class:`KiwiMatcher`, a BERTScore-style F1 over content morphemes);
+- ``kiwi-hybrid`` (the default for every model, :data:`DEFAULT_METHOD`):
+  ``w * tfidf + (1 - w) * kiwi``, ``w = KIWI_HYBRID_WEIGHT``. On the paraphrase set it is the
+  best shipped configuration for tiny-ko-bert; it does not use the BERT model at all, which is
+  the lesson's finding: raw vectors of an MLM-only model are poor sentence vectors.
 
 Cache: ``<cache>/chatbot/index-<key>/`` with ``manifest.json`` (key, sha256 of each file),
-``meta.json``, ``dense.npy`` (+ ``idf.npy``) and/or ``tfidf.npz`` + ``tfidf_vocab.json`` (no pickle). The key
+``meta.json``, ``dense.npy`` (+ ``idf.npy``), ``tfidf.npz`` + ``tfidf_vocab.json``, ``kiwi_*.npy`` (no pickle). The key
 hashes the model, the method, the data checksum and the code version; a stale or corrupt
 cache is rebuilt.
 
@@ -41,9 +46,11 @@ import numpy as np
 from .paths import cache_dir
 
 INDEX_FORMAT = 1
-METHODS = ("cls", "pooler", "mean", "tfidf", "embed", "hybrid")
-DEFAULT_METHOD = "hybrid"
+METHODS = ("cls", "pooler", "mean", "tfidf", "embed", "hybrid", "kiwi", "kiwi-hybrid")
+DEFAULT_METHOD = "kiwi-hybrid"
 HYBRID_WEIGHT = 0.7  # weight of the TF-IDF score in ``hybrid`` (chosen on the lesson-04 evaluation)
+KIWI_HYBRID_WEIGHT = 0.2  # weight of the TF-IDF score in ``kiwi-hybrid`` (chosen on the lesson-04 evaluation)
+MODEL_FREE = ("tfidf", "kiwi", "kiwi-hybrid")  # methods whose index does not depend on the BERT model
 MAX_QUERY_CHARS = 200  # longer queries are truncated (and the caller is told)
 MAX_TOKENS = 64
 TFIDF_NGRAMS = (1, 2)
@@ -192,6 +199,132 @@ class EmbeddingBag:
         return normalise(out)
 
 
+_KIWI_MEMO: dict = {}  # one kiwipiepy analyser per process (loading it takes about a second)
+
+
+def kiwi_analyser():
+    """The shared ``Kiwi(model_type="cong")`` analyser (loaded once per process)."""
+    if "kiwi" not in _KIWI_MEMO:
+        from kiwipiepy import Kiwi
+
+        _KIWI_MEMO["kiwi"] = Kiwi(model_type="cong")
+    return _KIWI_MEMO["kiwi"]
+
+
+class KiwiMatcher:
+    """Soft morpheme matching with kiwipiepy's CoNg morpheme embeddings (``kiwi`` methods).
+
+    Each question becomes its content morphemes (nouns, verb / adjective stems, adverbs, ...):
+    ``헤어졌어`` -> ``헤어지/VV``. Two questions are compared like BERTScore, but with
+    kiwi's morpheme vectors, which were trained on a large Korean corpus (이별 ≈ 작별 ≈ 헤어지):
+    every query morpheme finds its most similar morpheme in the stored question (precision),
+    every stored morpheme its most similar in the query (recall), both IDF-weighted; the
+    score is their harmonic mean (F1). Similarities below 0 count as 0.
+
+    State (all ``.npy``): morpheme ids, their IDF, the morpheme-morpheme cosine matrix, and the
+    stored questions as a flat array of morpheme positions with offsets. Used by lesson 04.
+    """
+
+    CONTENT_TAGS = ("NN", "NP", "NR", "VV", "VA", "VX", "MA", "MM", "XR", "XSA", "XSV", "SL", "SN", "IC")
+    UNSEEN_CACHE = 4096  # similarity rows kept for query morphemes that no stored question has
+
+    def __init__(self, morpheme_ids, idf, sim, flat, weights, offsets):
+        self.morpheme_ids = np.asarray(morpheme_ids, dtype=np.int64)
+        self.position = {int(m): i for i, m in enumerate(self.morpheme_ids)}
+        self.idf = np.asarray(idf, dtype=np.float32)
+        vocab = len(self.morpheme_ids)
+        # one extra all-zero row/column: the padding "morpheme" of a question without content words
+        self.sim = np.zeros((vocab + 1, vocab + 1), dtype=np.float32)
+        self.sim[:vocab, :vocab] = sim
+        self.flat = np.asarray(flat, dtype=np.int64)
+        self.weights = np.asarray(weights, dtype=np.float32)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.doc_weight = np.maximum(np.add.reduceat(self.weights, self.offsets), 1e-6)
+        self._unseen: dict[int, np.ndarray] = {}
+
+    @classmethod
+    def content_morphemes(cls, texts: list[str]) -> list[list[int]]:
+        """Kiwi morpheme ids of the content morphemes of each text."""
+        return [[t.id for t in tokens if str(t.tag).startswith(cls.CONTENT_TAGS)]
+                for tokens in kiwi_analyser().tokenize(list(texts))]
+
+    @classmethod
+    def fit(cls, texts: list[str]) -> "KiwiMatcher":
+        """Analyse the stored questions and compute the similarities between their morphemes."""
+        docs = cls.content_morphemes(texts)
+        vocab: dict[int, int] = {}
+        for morphs in docs:
+            for m in morphs:
+                vocab.setdefault(m, len(vocab))
+        ids = list(vocab)
+        counts = np.zeros(len(ids))
+        for morphs in docs:
+            counts[[vocab[m] for m in set(morphs)]] += 1
+        idf = np.log((1 + len(texts)) / (1 + counts)) + 1
+        sim = np.eye(len(ids), dtype=np.float32)
+        similarity = kiwi_analyser().morpheme_similarity
+        for i, a in enumerate(ids):
+            row = [_kiwi_similarity(similarity, a, b) for b in ids[i + 1:]]
+            sim[i, i + 1:] = row
+            sim[i + 1:, i] = row
+        flat, weights, offsets = [], [], []
+        for morphs in docs:
+            offsets.append(len(flat))
+            if not morphs:  # no content morpheme: one zero-weight padding entry
+                flat.append(len(ids))
+                weights.append(0.0)
+            for m in morphs:
+                flat.append(vocab[m])
+                weights.append(idf[vocab[m]])
+        return cls(ids, idf, sim, flat, weights, offsets)
+
+    def state(self) -> dict:
+        vocab = len(self.morpheme_ids)
+        return {"ids": self.morpheme_ids, "idf": self.idf, "sim": self.sim[:vocab, :vocab].astype(np.float16),
+                "flat": self.flat, "weights": self.weights, "offsets": self.offsets}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "KiwiMatcher":
+        return cls(state["ids"], state["idf"], state["sim"].astype(np.float32), state["flat"],
+                   state["weights"], state["offsets"])
+
+    def _row(self, morpheme: int) -> tuple[np.ndarray, float]:
+        """Similarities of one query morpheme to every stored morpheme, and its IDF weight."""
+        if morpheme in self.position:
+            i = self.position[morpheme]
+            return self.sim[i], float(self.idf[i])
+        if morpheme not in self._unseen:
+            if len(self._unseen) >= self.UNSEEN_CACHE:
+                self._unseen.clear()
+            similarity = kiwi_analyser().morpheme_similarity
+            row = np.zeros(len(self.sim), dtype=np.float32)
+            row[:-1] = [_kiwi_similarity(similarity, morpheme, int(b)) for b in self.morpheme_ids]
+            self._unseen[morpheme] = row
+        return self._unseen[morpheme], float(self.idf.max())  # unseen: as rare as the rarest
+
+    def scores(self, queries: list[str]) -> np.ndarray:
+        """Soft-match F1 ``[len(queries), n_stored]`` in [0, 1]."""
+        out = np.zeros((len(queries), len(self.offsets)), dtype=np.float32)
+        for qi, morphs in enumerate(self.content_morphemes(queries)):
+            if not morphs:
+                continue
+            rows, wq = zip(*(self._row(m) for m in morphs))
+            gathered = np.maximum(np.stack(rows)[:, self.flat], 0)             # [query morphs, stored morphs]
+            wq = np.asarray(wq, dtype=np.float32)
+            precision = wq @ np.maximum.reduceat(gathered, self.offsets, axis=1) / wq.sum()
+            recall = np.add.reduceat(gathered.max(0) * self.weights, self.offsets) / self.doc_weight
+            out[qi] = 2 * precision * recall / np.maximum(precision + recall, 1e-6)
+        return out
+
+
+def _kiwi_similarity(similarity, a: int, b: int) -> float:
+    try:
+        value = similarity(a, b)
+    except Exception:  # a morpheme without an embedding (kiwi raises): no soft match
+        return 0.0
+    return value if value == value else 0.0  # kiwi gives NaN for a few zero vectors
+
+
 # --------------------------------------------------------------------------- the index
 @dataclass
 class Hit:
@@ -211,7 +344,7 @@ class ChatbotIndex:
     """
 
     def __init__(self, questions, answers, method, model_name, dense=None, sparse=None,
-                 tfidf=None, encoder=None, weight: float = HYBRID_WEIGHT):
+                 tfidf=None, encoder=None, weight: float = HYBRID_WEIGHT, kiwi=None):
         self.questions = list(questions)
         self.answers = list(answers)
         self.method = method
@@ -221,6 +354,7 @@ class ChatbotIndex:
         self.tfidf = tfidf          # TfidfEncoder
         self.encoder = encoder      # callable: list of texts -> normalised vectors (dense part)
         self.weight = weight
+        self.kiwi = kiwi            # KiwiMatcher (kiwi methods)
         self.build_seconds = None
         self.from_cache = False
 
@@ -238,11 +372,13 @@ class ChatbotIndex:
         return dense, sparse
 
     def scores(self, queries: list[str]) -> np.ndarray:
-        """Cosine scores ``[len(queries), len(index)]`` (hybrid: weighted sum)."""
+        """Cosine scores ``[len(queries), len(index)]`` (hybrids: weighted sum with TF-IDF)."""
         dense, sparse = self.encode_queries(queries)
         total = None
         if dense is not None:
             total = dense @ self.dense.T
+        if self.kiwi is not None:
+            total = self.kiwi.scores(queries)
         if sparse is not None:
             lexical = (sparse @ self.sparse.T).toarray().astype(np.float32)
             total = lexical if total is None else self.weight * lexical + (1 - self.weight) * total
@@ -302,10 +438,11 @@ def _model(model_name: str):
 
 
 def build_index(method: str = DEFAULT_METHOD, model_name: str | None = None, questions=None, answers=None,
-                weight: float = HYBRID_WEIGHT, idf=None) -> ChatbotIndex:
+                weight: float | None = None, idf=None) -> ChatbotIndex:
     """Encode the corpus once (no cache involved) and return a :class:`ChatbotIndex`.
 
-    ``questions``/``answers`` default to all of Chatbot_data. ``idf`` (``embed``/``hybrid``)
+    ``questions``/``answers`` default to all of Chatbot_data; ``weight`` (hybrids) defaults to
+    :func:`method_weight`. ``idf`` (``embed``/``hybrid``)
     reuses saved word-piece IDF weights instead of counting them again.
     """
     from .models import resolve_model_name
@@ -331,11 +468,14 @@ def build_index(method: str = DEFAULT_METHOD, model_name: str | None = None, que
         if idf is None:
             encoder.fit_idf(list(questions))
         dense = encoder(list(questions))
-    if method in ("tfidf", "hybrid"):
+    kiwi = KiwiMatcher.fit(list(questions)) if method in ("kiwi", "kiwi-hybrid") else None
+    if method in ("tfidf", "hybrid", "kiwi-hybrid"):
         tfidf = TfidfEncoder()
         sparse = tfidf.fit_transform(list(questions))
+    if weight is None:
+        weight = method_weight(method)
     index = ChatbotIndex(questions, answers, method, model_name, dense=dense, sparse=sparse, tfidf=tfidf,
-                         encoder=encoder, weight=weight)
+                         encoder=encoder, weight=weight, kiwi=kiwi)
     index.build_seconds = time.perf_counter() - start
     return index
 
@@ -346,14 +486,26 @@ def check_method(method: str) -> str:
     return method
 
 
-def index_key(model_name: str, method: str, data_checksum: str, weight: float = HYBRID_WEIGHT) -> str:
-    """Cache key: model identity (name + weights checksum for local dirs), method, data checksum, format."""
-    if method == "tfidf":  # lexical only: the model plays no part
-        identity = None
-    else:
-        identity = _model_identity(model_name)
+def method_weight(method: str) -> float | None:
+    """The TF-IDF weight of a hybrid method (``None`` for the others)."""
+    return {"hybrid": HYBRID_WEIGHT, "kiwi-hybrid": KIWI_HYBRID_WEIGHT}.get(method)
+
+
+def index_key(model_name: str, method: str, data_checksum: str, weight: float | None = None) -> str:
+    """Cache key: model identity (name + weights checksum for local dirs), method, data checksum, format.
+
+    ``tfidf`` and the ``kiwi`` methods do not use the BERT model, so its identity is left out
+    (the kiwipiepy version is in instead).
+    """
+    identity = None if method in MODEL_FREE else _model_identity(model_name)
+    kiwi_version = None
+    if method.startswith("kiwi"):
+        import kiwipiepy
+
+        kiwi_version = kiwipiepy.__version__
     payload = {"format": INDEX_FORMAT, "model": identity, "method": method, "data": data_checksum,
-               "weight": weight if method == "hybrid" else None, "ngrams": list(TFIDF_NGRAMS)}
+               "weight": weight if weight is not None else method_weight(method), "ngrams": list(TFIDF_NGRAMS),
+               "kiwi": kiwi_version, "kiwi_tags": list(KiwiMatcher.CONTENT_TAGS) if kiwi_version else None}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -392,6 +544,9 @@ def save_index(index: ChatbotIndex, directory: Path, key: str) -> None:
         vocab, idf = index.tfidf.state()
         (directory / "tfidf_vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         np.save(directory / "tfidf_idf.npy", idf)
+    if index.kiwi is not None:
+        for name, array in index.kiwi.state().items():
+            np.save(directory / f"kiwi_{name}.npy", array)
     files = {p.name: _sha256(p) for p in sorted(directory.iterdir()) if p.name != "manifest.json"}
     (directory / "manifest.json").write_text(json.dumps({"key": key, "files": files}), encoding="utf-8")
 
@@ -428,8 +583,14 @@ def load_index(directory: Path, questions, answers) -> ChatbotIndex:
         sparse = csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
         vocab = json.loads((directory / "tfidf_vocab.json").read_text(encoding="utf-8"))
         tfidf = TfidfEncoder.from_state(vocab, np.load(directory / "tfidf_idf.npy", allow_pickle=False))
+    kiwi = None
+    if (directory / "kiwi_sim.npy").is_file():
+        kiwi = KiwiMatcher.from_state({name: np.load(directory / f"kiwi_{name}.npy", allow_pickle=False)
+                                       for name in ("ids", "idf", "sim", "flat", "weights", "offsets")})
+        if len(kiwi.offsets) != len(questions):
+            raise ChatbotError("cached morpheme index does not match the corpus")
     index = ChatbotIndex(questions, answers, meta["method"], meta["model"], dense=dense, sparse=sparse,
-                         tfidf=tfidf, encoder=encoder, weight=meta["weight"])
+                         tfidf=tfidf, encoder=encoder, weight=meta["weight"], kiwi=kiwi)
     index.from_cache = True
     return index
 
@@ -615,8 +776,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(
         prog="python -m helpers.chatbot",
-        description="Retrieval chatbot over Chatbot_data. Default: method 'hybrid' "
-                    "(char TF-IDF + the model's word-piece embeddings) for the model in $BERT_MODEL.")
+        description="Retrieval chatbot over Chatbot_data. Default: method 'kiwi-hybrid' "
+                    "(char TF-IDF + soft morpheme matching with kiwipiepy's embeddings), the best "
+                    "shipped configuration for every model; the BERT methods use the model in $BERT_MODEL.")
     parser.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS, help=f"default: {DEFAULT_METHOD}")
     parser.add_argument("--model", default=None, help="hub id, local dir or tiny-ko-bert (default: $BERT_MODEL)")
     sub = parser.add_subparsers(dest="command", required=True)
