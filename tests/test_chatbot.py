@@ -1,8 +1,10 @@
 """Tests for helpers.chatbot (lesson 04): inputs, index build/cache, evaluation, CLI."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +74,11 @@ def test_paraphrase_set_is_large_new_and_answerable(csv_path):
     queries, expected = chatbot.load_paraphrases()
     assert len(queries) >= 60 and len(set(queries)) == len(queries)
     assert not set(queries) & set(df["question"]), "paraphrases must not be copied from the data"
+    # nor copied up to spacing and punctuation ("어떻게 하면 좋을까" vs the stored "어떻게 하면 좋을까?")
+    def bare(text):
+        return re.sub(r"[\s\W_]+", "", text)
+
+    assert not {bare(q) for q in queries} & {bare(q) for q in df["question"]}
     assert set(expected) <= set(df["answer"]), "every expected answer must exist in the data"
 
 
@@ -130,6 +137,8 @@ def test_bert_vectors_match_the_manual_cls_and_are_normalised(fast_build):
 
 def test_all_methods_build_and_answer(fast_model_env):
     for method in chatbot.METHODS:
+        if method in chatbot.FINETUNED:  # needs 2+ shared answers: tested below on the real data
+            continue
         index = chatbot.build_index(method, None, SMALL_Q, SMALL_A)
         hit = index.answer(SMALL_Q[4])
         assert isinstance(hit, chatbot.Hit) and hit.answer in SMALL_A
@@ -202,7 +211,7 @@ def test_kiwi_similarity_treats_errors_and_nan_as_no_match():
 def test_kiwi_index_cache_round_trip(csv_path, private_cache, monkeypatch):
     monkeypatch.setenv("CHATBOT_DATA", str(csv_path))
     built = chatbot.load_or_build_index("kiwi-hybrid", "tiny-ko-bert")
-    assert not built.from_cache and built.weight == chatbot.KIWI_HYBRID_WEIGHT
+    assert not built.from_cache and built.weights == chatbot.METHOD_WEIGHTS["kiwi-hybrid"]
     loaded = chatbot.load_or_build_index("kiwi-hybrid", "tiny-ko-bert")
     assert loaded.from_cache
     query = "애인이랑 이별했어"
@@ -212,6 +221,66 @@ def test_kiwi_index_cache_round_trip(csv_path, private_cache, monkeypatch):
     assert {p.name for p in directory.glob("kiwi_*.npy")} >= {"kiwi_sim.npy", "kiwi_flat.npy"}
     # model-free: the same index serves another BERT model
     assert chatbot.index_key("tiny-ko-bert", "kiwi", "d1") == chatbot.index_key("klue/bert-base", "kiwi", "d1")
+
+
+# --------------------------------------------------------------------------- contrastive fine-tune
+def test_training_groups_hold_out_answers_and_need_two_questions():
+    groups = chatbot.training_groups(SMALL_Q + ["감기 기운이 있어"], SMALL_A + ["감기 조심하세요."], held_out=set())
+    assert groups == [["감기 걸린 것 같아", "감기 기운이 있어"]]  # distinct questions, shared answers only
+    assert chatbot.training_groups(SMALL_Q, SMALL_A, held_out={"감기 조심하세요."}) == []
+
+
+def test_contrastive_finetune_pulls_pairs_together(fast_build):
+    from helpers.models import load_model
+
+    tokenizer, model = load_model(str(fast_build))
+    groups = [["감기 걸린 것 같아", "감기 기운이 있어"], ["회사 가기 싫다", "출근하기 싫어"],
+              ["헤어진 지 한 달 됐어", "이별한 지 한 달"], ["배가 고파", "밥 먹고 싶다"]]
+
+    def margin():
+        import torch
+
+        with torch.inference_mode():
+            left = chatbot.mean_pooled(model, tokenizer, [g[0] for g in groups], 32)
+            right = chatbot.mean_pooled(model, tokenizer, [g[1] for g in groups], 32)
+        sims = (left @ right.T).numpy()
+        return float(np.mean(np.diag(sims)) - np.mean(sims[~np.eye(len(groups), dtype=bool)]))
+
+    before = margin()
+    config = dataclasses.replace(chatbot.ContrastiveConfig.fast(), learning_rate=1e-3)
+    losses = chatbot.contrastive_finetune(model, tokenizer, groups, config)
+    assert len(losses) == 30 and np.mean(losses[-5:]) < np.mean(losses[:5])
+    assert margin() > before + 0.05 and not model.training
+    with pytest.raises(chatbot.ChatbotError, match="at least 2"):
+        chatbot.contrastive_finetune(model, tokenizer, groups[:1], chatbot.ContrastiveConfig.fast())
+
+
+def test_contrastive_encoder_is_cached_verified_and_loadable(fast_build, csv_path, private_cache):
+    import helpers
+
+    df = helpers.load_chatbot_data(csv_path)
+    questions, answers = list(df["question"]), list(df["answer"])
+    config = chatbot.ContrastiveConfig.fast()
+    first = chatbot.ensure_contrastive_encoder(str(fast_build), questions, answers, config)
+    assert (first / "model.safetensors").is_file() and (first / "manifest.json").is_file()
+    info = json.loads((first / "training.json").read_text(encoding="utf-8"))
+    assert info["steps"] == 30 and info["held_out_answers"] == len(chatbot.split_answers(questions, answers))
+    stamp = (first / "model.safetensors").stat().st_mtime_ns
+    assert chatbot.ensure_contrastive_encoder(str(fast_build), questions, answers, config) == first
+    assert (first / "model.safetensors").stat().st_mtime_ns == stamp  # reused, not retrained
+    (first / "model.safetensors").write_bytes(b"corrupt")
+    again = chatbot.ensure_contrastive_encoder(str(fast_build), questions, answers, config)
+    assert again == first and (again / "model.safetensors").stat().st_size > 1000  # rebuilt
+    index = chatbot.build_index("ensemble", str(fast_build), questions[:400], answers[:400], contrastive=config)
+    assert index.weights == chatbot.METHOD_WEIGHTS["ensemble"]
+    assert index.dense.shape[0] == 400 and index.kiwi is not None and index.sparse is not None
+    assert index.answer(questions[10]).question == questions[10]
+    assert not list(private_cache.rglob(".encoder-*"))  # no partial directory left behind
+
+
+def test_default_method_depends_on_the_model():
+    assert chatbot.default_method("tiny-ko-bert") == "ensemble"
+    assert chatbot.default_method("klue/bert-base") == "kiwi-hybrid"
 
 
 # --------------------------------------------------------------------------- command line

@@ -16,10 +16,13 @@ Methods (``method=``):
 - ``hybrid``: ``w * tfidf + (1 - w) * embed`` cosine scores, ``w = HYBRID_WEIGHT``;
 - ``kiwi``: soft morpheme matching with kiwipiepy's CoNg morpheme embeddings
   (:class:`KiwiMatcher`, a BERTScore-style F1 over content morphemes);
-- ``kiwi-hybrid`` (the default for every model, :data:`DEFAULT_METHOD`):
-  ``w * tfidf + (1 - w) * kiwi``, ``w = KIWI_HYBRID_WEIGHT``. On the paraphrase set it is the
-  best shipped configuration for tiny-ko-bert; it does not use the BERT model at all, which is
-  the lesson's finding: raw vectors of an MLM-only model are poor sentence vectors.
+- ``kiwi-hybrid`` (the default for hub models, :data:`HUB_DEFAULT_METHOD`):
+  ``0.2 * tfidf + 0.8 * kiwi``; it does not use the BERT model at all;
+- ``contrastive``: mean-pooled vectors of the encoder after a contrastive fine-tune on questions
+  that share an answer (:func:`ensure_contrastive_encoder`; the answers of the leave-one-out
+  test are held out, so nothing leaks);
+- ``ensemble`` (the default for tiny-ko-bert, :data:`DEFAULT_METHOD`):
+  ``0.16 * tfidf + 0.64 * kiwi + 0.2 * contrastive`` (weights in :data:`METHOD_WEIGHTS`).
 
 Cache: ``<cache>/chatbot/index-<key>/`` with ``manifest.json`` (key, sha256 of each file),
 ``meta.json``, ``dense.npy`` (+ ``idf.npy``), ``tfidf.npz`` + ``tfidf_vocab.json``, ``kiwi_*.npy`` (no pickle). The key
@@ -31,6 +34,8 @@ Used by lesson 04 (``notebooks/04_bert_chatbot.ipynb``).
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -46,13 +51,23 @@ import numpy as np
 from .paths import cache_dir
 
 INDEX_FORMAT = 1
-METHODS = ("cls", "pooler", "mean", "tfidf", "embed", "hybrid", "kiwi", "kiwi-hybrid")
-DEFAULT_METHOD = "kiwi-hybrid"
-HYBRID_WEIGHT = 0.7  # weight of the TF-IDF score in ``hybrid`` (chosen on the lesson-04 evaluation)
-KIWI_HYBRID_WEIGHT = 0.2  # weight of the TF-IDF score in ``kiwi-hybrid`` (chosen on the lesson-04 evaluation)
+METHODS = ("cls", "pooler", "mean", "tfidf", "embed", "hybrid", "kiwi", "kiwi-hybrid", "contrastive", "ensemble")
+DEFAULT_METHOD = "ensemble"          # the default for tiny-ko-bert (see default_method)
+HUB_DEFAULT_METHOD = "kiwi-hybrid"   # the default for any other model: no CPU fine-tune of a base-size model
+# weights of the score components (``tfidf``, ``kiwi``, ``dense``) of the combined methods, picked by
+# comparing a few values on the lesson-04 evaluation (so their figures are slightly optimistic)
+METHOD_WEIGHTS = {
+    "hybrid": {"tfidf": 0.7, "dense": 0.3},
+    "kiwi-hybrid": {"tfidf": 0.2, "kiwi": 0.8},
+    "ensemble": {"tfidf": 0.16, "kiwi": 0.64, "dense": 0.2},
+}
+HYBRID_WEIGHT = METHOD_WEIGHTS["hybrid"]["tfidf"]
+KIWI_HYBRID_WEIGHT = METHOD_WEIGHTS["kiwi-hybrid"]["tfidf"]
 MODEL_FREE = ("tfidf", "kiwi", "kiwi-hybrid")  # methods whose index does not depend on the BERT model
+FINETUNED = ("contrastive", "ensemble")        # methods that use the contrastively fine-tuned encoder
 MAX_QUERY_CHARS = 200  # longer queries are truncated (and the caller is told)
 MAX_TOKENS = 64
+SINGLE_THREAD_QUERIES = 4  # encode up to this many queries with one torch thread (measured faster on 2 cores)
 TFIDF_NGRAMS = (1, 2)
 
 
@@ -235,7 +250,7 @@ class KiwiMatcher:
         vocab = len(self.morpheme_ids)
         # one extra all-zero row/column: the padding "morpheme" of a question without content words
         self.sim = np.zeros((vocab + 1, vocab + 1), dtype=np.float32)
-        self.sim[:vocab, :vocab] = sim
+        self.sim[:vocab, :vocab] = np.maximum(sim, 0)  # only positive similarity counts as a match
         self.flat = np.asarray(flat, dtype=np.int64)
         self.weights = np.asarray(weights, dtype=np.float32)
         self.offsets = np.asarray(offsets, dtype=np.int64)
@@ -299,7 +314,7 @@ class KiwiMatcher:
             similarity = kiwi_analyser().morpheme_similarity
             row = np.zeros(len(self.sim), dtype=np.float32)
             row[:-1] = [_kiwi_similarity(similarity, morpheme, int(b)) for b in self.morpheme_ids]
-            self._unseen[morpheme] = row
+            self._unseen[morpheme] = np.maximum(row, 0)
         return self._unseen[morpheme], float(self.idf.max())  # unseen: as rare as the rarest
 
     def scores(self, queries: list[str]) -> np.ndarray:
@@ -309,10 +324,13 @@ class KiwiMatcher:
             if not morphs:
                 continue
             rows, wq = zip(*(self._row(m) for m in morphs))
-            gathered = np.maximum(np.stack(rows)[:, self.flat], 0)             # [query morphs, stored morphs]
+            gathered = np.stack(rows)[:, self.flat]                         # [query morphs, stored morphs]
             wq = np.asarray(wq, dtype=np.float32)
             precision = wq @ np.maximum.reduceat(gathered, self.offsets, axis=1) / wq.sum()
-            recall = np.add.reduceat(gathered.max(0) * self.weights, self.offsets) / self.doc_weight
+            best = gathered[0].copy()  # max over the query morphemes (a row loop beats .max(0) here)
+            for row in gathered[1:]:
+                np.maximum(best, row, out=best)
+            recall = np.add.reduceat(best * self.weights, self.offsets) / self.doc_weight
             out[qi] = 2 * precision * recall / np.maximum(precision + recall, 1e-6)
         return out
 
@@ -344,7 +362,7 @@ class ChatbotIndex:
     """
 
     def __init__(self, questions, answers, method, model_name, dense=None, sparse=None,
-                 tfidf=None, encoder=None, weight: float = HYBRID_WEIGHT, kiwi=None):
+                 tfidf=None, encoder=None, weights: dict | None = None, kiwi=None):
         self.questions = list(questions)
         self.answers = list(answers)
         self.method = method
@@ -353,7 +371,7 @@ class ChatbotIndex:
         self.sparse = sparse        # [n, vocab] csr, normalised (tfidf, hybrid)
         self.tfidf = tfidf          # TfidfEncoder
         self.encoder = encoder      # callable: list of texts -> normalised vectors (dense part)
-        self.weight = weight
+        self.weights = dict(weights or {})  # component -> weight (combined methods)
         self.kiwi = kiwi            # KiwiMatcher (kiwi methods)
         self.build_seconds = None
         self.from_cache = False
@@ -372,17 +390,18 @@ class ChatbotIndex:
         return dense, sparse
 
     def scores(self, queries: list[str]) -> np.ndarray:
-        """Cosine scores ``[len(queries), len(index)]`` (hybrids: weighted sum with TF-IDF)."""
+        """Scores ``[len(queries), len(index)]``: a cosine, or the weighted sum of the components."""
         dense, sparse = self.encode_queries(queries)
-        total = None
+        parts = {}
         if dense is not None:
-            total = dense @ self.dense.T
+            parts["dense"] = dense @ self.dense.T
         if self.kiwi is not None:
-            total = self.kiwi.scores(queries)
+            parts["kiwi"] = self.kiwi.scores(queries)
         if sparse is not None:
-            lexical = (sparse @ self.sparse.T).toarray().astype(np.float32)
-            total = lexical if total is None else self.weight * lexical + (1 - self.weight) * total
-        return total
+            parts["tfidf"] = (sparse @ self.sparse.T).toarray().astype(np.float32)
+        if len(parts) == 1:
+            return next(iter(parts.values()))
+        return sum(np.float32(self.weights[name]) * part for name, part in parts.items())
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """Top-``k`` rows for ``query``, one per distinct answer, best first."""
@@ -409,10 +428,161 @@ class ChatbotIndex:
         return self.search(query, k=1)[0]
 
 
+# --------------------------------------------------------------------------- contrastive fine-tune
+@dataclass(frozen=True)
+class ContrastiveConfig:
+    """Contrastive fine-tune of the encoder (methods ``contrastive`` and ``ensemble``, lesson 04).
+
+    Each step samples ``batch_size`` answers shared by 2+ questions, two of their questions each,
+    and trains mean-pooled sentence vectors with the in-batch InfoNCE loss: a question must be
+    closer to its partner than to the other ``batch_size - 1`` questions (both directions).
+    """
+
+    steps: int = 600
+    batch_size: int = 64
+    learning_rate: float = 1e-4
+    temperature: float = 0.05
+    max_length: int = 32
+    seed: int = 42
+    held_out_fraction: float = 0.2  # answers kept out of training: the leave-one-out test's answers
+
+    @classmethod
+    def fast(cls) -> "ContrastiveConfig":
+        """A seconds-long variant for tests."""
+        return cls(steps=30, batch_size=4)
+
+
+def training_groups(questions, answers, held_out: set[str]) -> list[list[str]]:
+    """Distinct questions per answer, for answers shared by 2+ questions and not in ``held_out``.
+
+    Sorted, so that the sampling in :func:`contrastive_finetune` is reproducible.
+    """
+    from collections import defaultdict
+
+    groups = defaultdict(set)
+    for q, a in zip(questions, answers):
+        if a not in held_out:
+            groups[a].add(q)
+    return [sorted(groups[a]) for a in sorted(groups) if len(groups[a]) >= 2]
+
+
+def mean_pooled(model, tokenizer, texts, max_length: int):
+    """L2-normalised masked-mean sentence vectors as a torch tensor (keeps gradients; lesson 04)."""
+    import torch
+
+    batch = tokenizer(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1), dim=-1)
+
+
+def contrastive_finetune(model, tokenizer, groups: list[list[str]], config: ContrastiveConfig,
+                         log=None) -> list[float]:
+    """Fine-tune ``model`` in place on ``groups`` (see :class:`ContrastiveConfig`); returns the loss per step."""
+    import random
+
+    import torch
+
+    if len(groups) < 2:
+        raise ChatbotError("The contrastive fine-tune needs at least 2 answers shared by 2+ questions. "
+                           "Fix: use a larger corpus or a method without fine-tuning (e.g. kiwi-hybrid).")
+    rng = random.Random(config.seed)
+    torch.manual_seed(config.seed)
+    batch = min(config.batch_size, len(groups))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    labels = torch.arange(batch)
+    losses = []
+    model.train()
+    for step in range(config.steps):
+        pairs = [rng.sample(groups[g], 2) for g in rng.sample(range(len(groups)), batch)]
+        left = mean_pooled(model, tokenizer, [p[0] for p in pairs], config.max_length)
+        right = mean_pooled(model, tokenizer, [p[1] for p in pairs], config.max_length)
+        logits = left @ right.T / config.temperature
+        loss = (torch.nn.functional.cross_entropy(logits, labels)
+                + torch.nn.functional.cross_entropy(logits.T, labels)) / 2
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if log and (step % 100 == 0 or step == config.steps - 1):
+            log(f"[chatbot] contrastive step {step + 1}/{config.steps}: loss {losses[-1]:.3f}")
+    model.eval()
+    return losses
+
+
+def ensure_contrastive_encoder(model_name: str, questions, answers, config: ContrastiveConfig | None = None,
+                               *, root=None, log=None) -> Path:
+    """Directory of ``model_name`` fine-tuned contrastively on ``questions``/``answers`` (cached).
+
+    Trains once (the held-out answers of :func:`split_answers` never enter training) and saves
+    with ``save_pretrained`` (safetensors) plus a manifest of sha256 checksums under
+    ``<cache>/chatbot/encoder-<key>``; the key hashes the base model, the data and the config.
+    A directory that fails verification is rebuilt. The directory loads with ``load_model``.
+    """
+    from .models import load_model
+
+    config = config or ContrastiveConfig()
+    data = corpus_checksum(list(questions), list(answers))
+    payload = {"format": INDEX_FORMAT, "model": _model_identity(model_name), "data": data,
+               "config": dataclasses.asdict(config)}
+    key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    base = Path(root) if root is not None else cache_dir() / "chatbot"
+    target = base / f"encoder-{key}"
+    if target.exists():
+        if _verified(target, key, required="model.safetensors"):
+            return target
+        shutil.rmtree(target, ignore_errors=True)
+    held_out = split_answers(questions, answers, config.held_out_fraction, config.seed)
+    groups = training_groups(questions, answers, held_out)
+    tokenizer, model = load_model(model_name)  # a fresh copy: training changes it in place
+    start = time.perf_counter()
+    losses = contrastive_finetune(model, tokenizer, groups, config, log=log)
+    seconds = time.perf_counter() - start
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".encoder-", dir=base))
+    try:
+        out = tmp / "encoder"
+        model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+        info = {"base_model": model_name, "groups": len(groups), "held_out_answers": len(held_out),
+                "train_seconds": round(seconds, 1), "loss_first": round(losses[0], 4),
+                "loss_last_50_mean": round(float(np.mean(losses[-50:])), 4), **dataclasses.asdict(config)}
+        (out / "training.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+        files = {p.name: _sha256(p) for p in sorted(out.iterdir())}
+        (out / "manifest.json").write_text(json.dumps({"key": key, "files": files}), encoding="utf-8")
+        try:
+            os.replace(out, target)
+        except OSError:
+            if not _verified(target, key, required="model.safetensors"):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
 # --------------------------------------------------------------------------- build / cache
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    """Temporarily run torch with ``n`` threads (restored afterwards)."""
+    import torch
+
+    old = torch.get_num_threads()
+    if old != n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if old != n:
+            torch.set_num_threads(old)
+
+
 def _bert_encoder(tokenizer, model, pooling: str):
     def encode(texts):
-        return bert_vectors(model, tokenizer, list(texts), pooling=pooling)
+        texts = list(texts)
+        if len(texts) <= SINGLE_THREAD_QUERIES:  # one short query: thread hand-offs cost more than they save
+            with _torch_threads(1):
+                return bert_vectors(model, tokenizer, texts, pooling=pooling)
+        return bert_vectors(model, tokenizer, texts, pooling=pooling)
     encode.pooling = pooling
     return encode
 
@@ -437,18 +607,21 @@ def _model(model_name: str):
     return _MODEL_MEMO[model_name]
 
 
-def build_index(method: str = DEFAULT_METHOD, model_name: str | None = None, questions=None, answers=None,
-                weight: float | None = None, idf=None) -> ChatbotIndex:
+def build_index(method: str | None = None, model_name: str | None = None, questions=None, answers=None,
+                weights: dict | None = None, idf=None, contrastive: "ContrastiveConfig | None" = None,
+                log=None) -> ChatbotIndex:
     """Encode the corpus once (no cache involved) and return a :class:`ChatbotIndex`.
 
-    ``questions``/``answers`` default to all of Chatbot_data; ``weight`` (hybrids) defaults to
-    :func:`method_weight`. ``idf`` (``embed``/``hybrid``)
-    reuses saved word-piece IDF weights instead of counting them again.
+    ``method`` defaults to :func:`default_method` of the model. ``questions``/``answers`` default
+    to all of Chatbot_data; ``weights`` (combined methods) to :data:`METHOD_WEIGHTS`. ``idf``
+    (``embed``/``hybrid``) reuses saved word-piece IDF weights instead of counting them again.
+    ``contrastive`` configures the fine-tune behind ``contrastive``/``ensemble`` (trained once
+    and cached, see :func:`ensure_contrastive_encoder`; its time is included here when it runs).
     """
     from .models import resolve_model_name
 
-    method = check_method(method)
     model_name = resolve_model_name(model_name)
+    method = check_method(method or default_method(model_name))
     if questions is None:
         questions, answers = _default_corpus()
     if len(questions) != len(answers) or not questions:
@@ -468,14 +641,16 @@ def build_index(method: str = DEFAULT_METHOD, model_name: str | None = None, que
         if idf is None:
             encoder.fit_idf(list(questions))
         dense = encoder(list(questions))
-    kiwi = KiwiMatcher.fit(list(questions)) if method in ("kiwi", "kiwi-hybrid") else None
-    if method in ("tfidf", "hybrid", "kiwi-hybrid"):
+    elif method in FINETUNED:
+        directory = ensure_contrastive_encoder(model_name, questions, answers, contrastive, log=log)
+        tokenizer, model = _model(str(directory))
+        encoder, dense = _bert_encoder(tokenizer, model, "mean"), bert_vectors(model, tokenizer, list(questions))
+    kiwi = KiwiMatcher.fit(list(questions)) if method in ("kiwi", "kiwi-hybrid", "ensemble") else None
+    if method in ("tfidf", "hybrid", "kiwi-hybrid", "ensemble"):
         tfidf = TfidfEncoder()
         sparse = tfidf.fit_transform(list(questions))
-    if weight is None:
-        weight = method_weight(method)
     index = ChatbotIndex(questions, answers, method, model_name, dense=dense, sparse=sparse, tfidf=tfidf,
-                         encoder=encoder, weight=weight, kiwi=kiwi)
+                         encoder=encoder, weights=weights or METHOD_WEIGHTS.get(method), kiwi=kiwi)
     index.build_seconds = time.perf_counter() - start
     return index
 
@@ -486,12 +661,18 @@ def check_method(method: str) -> str:
     return method
 
 
-def method_weight(method: str) -> float | None:
-    """The TF-IDF weight of a hybrid method (``None`` for the others)."""
-    return {"hybrid": HYBRID_WEIGHT, "kiwi-hybrid": KIWI_HYBRID_WEIGHT}.get(method)
+def default_method(model_name: str | None = None) -> str:
+    """The best configuration shipped for a model: ``ensemble`` for tiny-ko-bert, else ``kiwi-hybrid``.
+
+    (``ensemble`` needs a contrastive fine-tune of the encoder: about two minutes for tiny-ko-bert
+    on a 2-core CPU, far longer for a base-size hub model; ask for it with ``--method ensemble``.)
+    """
+    from .models import REFERENCE_NAME, resolve_model_name
+
+    return DEFAULT_METHOD if resolve_model_name(model_name) == REFERENCE_NAME else HUB_DEFAULT_METHOD
 
 
-def index_key(model_name: str, method: str, data_checksum: str, weight: float | None = None) -> str:
+def index_key(model_name: str, method: str, data_checksum: str, weights: dict | None = None) -> str:
     """Cache key: model identity (name + weights checksum for local dirs), method, data checksum, format.
 
     ``tfidf`` and the ``kiwi`` methods do not use the BERT model, so its identity is left out
@@ -504,7 +685,8 @@ def index_key(model_name: str, method: str, data_checksum: str, weight: float | 
 
         kiwi_version = kiwipiepy.__version__
     payload = {"format": INDEX_FORMAT, "model": identity, "method": method, "data": data_checksum,
-               "weight": weight if weight is not None else method_weight(method), "ngrams": list(TFIDF_NGRAMS),
+               "weights": weights or METHOD_WEIGHTS.get(method), "ngrams": list(TFIDF_NGRAMS),
+               "contrastive": dataclasses.asdict(ContrastiveConfig()) if method in FINETUNED else None,
                "kiwi": kiwi_version, "kiwi_tags": list(KiwiMatcher.CONTENT_TAGS) if kiwi_version else None}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -530,7 +712,7 @@ def _sha256(path: Path) -> str:
 def save_index(index: ChatbotIndex, directory: Path, key: str) -> None:
     """Write the index files and a manifest (sha256 per file) into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    meta = {"key": key, "method": index.method, "model": index.model_name, "weight": index.weight,
+    meta = {"key": key, "method": index.method, "model": index.model_name, "weights": index.weights,
             "rows": len(index), "checksum": corpus_checksum(index.questions, index.answers)}
     (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     if index.dense is not None:
@@ -551,12 +733,12 @@ def save_index(index: ChatbotIndex, directory: Path, key: str) -> None:
     (directory / "manifest.json").write_text(json.dumps({"key": key, "files": files}), encoding="utf-8")
 
 
-def _verified(directory: Path, key: str) -> bool:
+def _verified(directory: Path, key: str, required: str = "meta.json") -> bool:
     try:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if manifest.get("key") != key or "meta.json" not in manifest.get("files", {}):
+    if manifest.get("key") != key or required not in manifest.get("files", {}):
         return False
     return all((directory / n).is_file() and _sha256(directory / n) == d for n, d in manifest["files"].items())
 
@@ -573,9 +755,12 @@ def load_index(directory: Path, questions, answers) -> ChatbotIndex:
         dense = np.load(directory / "dense.npy", allow_pickle=False)
         if dense.shape[0] != len(questions):
             raise ChatbotError("cached vectors do not match the corpus")
-        tokenizer, model = _model(meta["model"])
-        if meta["method"] in POOLINGS:
-            encoder = _bert_encoder(tokenizer, model, meta["method"])
+        if meta["method"] in FINETUNED:
+            tokenizer, model = _model(str(ensure_contrastive_encoder(meta["model"], questions, answers)))
+        else:
+            tokenizer, model = _model(meta["model"])
+        if meta["method"] in POOLINGS or meta["method"] in FINETUNED:
+            encoder = _bert_encoder(tokenizer, model, "mean" if meta["method"] in FINETUNED else meta["method"])
         else:
             encoder = EmbeddingBag.from_model(tokenizer, model, np.load(directory / "idf.npy", allow_pickle=False))
     if (directory / "tfidf.npz").is_file():
@@ -590,12 +775,12 @@ def load_index(directory: Path, questions, answers) -> ChatbotIndex:
         if len(kiwi.offsets) != len(questions):
             raise ChatbotError("cached morpheme index does not match the corpus")
     index = ChatbotIndex(questions, answers, meta["method"], meta["model"], dense=dense, sparse=sparse,
-                         tfidf=tfidf, encoder=encoder, weight=meta["weight"], kiwi=kiwi)
+                         tfidf=tfidf, encoder=encoder, weights=meta["weights"], kiwi=kiwi)
     index.from_cache = True
     return index
 
 
-def load_or_build_index(method: str = DEFAULT_METHOD, model_name: str | None = None, *, root=None,
+def load_or_build_index(method: str | None = None, model_name: str | None = None, *, root=None,
                         log=None) -> ChatbotIndex:
     """The cached index for ``(model, method, data)``: loaded if valid, else built and saved.
 
@@ -606,8 +791,8 @@ def load_or_build_index(method: str = DEFAULT_METHOD, model_name: str | None = N
     from .models import resolve_model_name
 
     start = time.perf_counter()
-    method = check_method(method)
     model_name = resolve_model_name(model_name)
+    method = check_method(method or default_method(model_name))
     questions, answers = _default_corpus()
     key = index_key(model_name, method, corpus_checksum(questions, answers))
     base = Path(root) if root is not None else cache_dir() / "chatbot"
@@ -624,7 +809,7 @@ def load_or_build_index(method: str = DEFAULT_METHOD, model_name: str | None = N
         if log:
             log("[chatbot] cached index failed verification; rebuilding")
         shutil.rmtree(target, ignore_errors=True)
-    index = build_index(method, model_name, questions, answers)
+    index = build_index(method, model_name, questions, answers, log=log)
     tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=base))
     try:
         save_index(index, tmp / "index", key)
@@ -776,10 +961,11 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(
         prog="python -m helpers.chatbot",
-        description="Retrieval chatbot over Chatbot_data. Default: method 'kiwi-hybrid' "
-                    "(char TF-IDF + soft morpheme matching with kiwipiepy's embeddings), the best "
-                    "shipped configuration for every model; the BERT methods use the model in $BERT_MODEL.")
-    parser.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS, help=f"default: {DEFAULT_METHOD}")
+        description="Retrieval chatbot over Chatbot_data, with the model in $BERT_MODEL. Default method: "
+                    "'ensemble' for tiny-ko-bert (char TF-IDF + soft morpheme matching with kiwipiepy's "
+                    "embeddings + the contrastively fine-tuned encoder), 'kiwi-hybrid' for other models.")
+    parser.add_argument("--method", default=None, choices=METHODS,
+                        help=f"default: {DEFAULT_METHOD} for tiny-ko-bert, {HUB_DEFAULT_METHOD} for other models")
     parser.add_argument("--model", default=None, help="hub id, local dir or tiny-ko-bert (default: $BERT_MODEL)")
     sub = parser.add_subparsers(dest="command", required=True)
     p_ask = sub.add_parser("ask", help="answer one question")
