@@ -13,7 +13,7 @@ Methods (``method=``):
 - ``embed``: IDF-weighted mean of the model's *input* word-piece embeddings (no transformer
   layers). For tiny-ko-bert these embeddings are seeded from kiwipiepy's CoNg morpheme
   vectors, i.e. knowledge of Korean from a large corpus (이별 ≈ 헤어지);
-- ``hybrid``: ``w * tfidf + (1 - w) * embed`` cosine scores, ``w = HYBRID_WEIGHT``;
+- ``hybrid``: ``0.7 * tfidf + 0.3 * embed`` cosine scores;
 - ``kiwi``: soft morpheme matching with kiwipiepy's CoNg morpheme embeddings
   (:class:`KiwiMatcher`, a BERTScore-style F1 over content morphemes);
 - ``kiwi-hybrid`` (the default for hub models, :data:`HUB_DEFAULT_METHOD`):
@@ -61,8 +61,6 @@ METHOD_WEIGHTS = {
     "kiwi-hybrid": {"tfidf": 0.2, "kiwi": 0.8},
     "ensemble": {"tfidf": 0.16, "kiwi": 0.64, "dense": 0.2},
 }
-HYBRID_WEIGHT = METHOD_WEIGHTS["hybrid"]["tfidf"]
-KIWI_HYBRID_WEIGHT = METHOD_WEIGHTS["kiwi-hybrid"]["tfidf"]
 MODEL_FREE = ("tfidf", "kiwi", "kiwi-hybrid")  # methods whose index does not depend on the BERT model
 FINETUNED = ("contrastive", "ensemble")        # methods that use the contrastively fine-tuned encoder
 MAX_QUERY_CHARS = 200  # longer queries are truncated (and the caller is told)
@@ -111,9 +109,12 @@ def bert_vectors(model, tokenizer, texts: list[str], pooling="mean", batch_size:
     ``pooling``: ``"cls"`` (``last_hidden_state[:, 0]``), ``"pooler"`` (``pooler_output``) or
     ``"mean"`` (mean of the last hidden states over real tokens); a tuple of them returns a
     dict ``{pooling: vectors}`` from the same forward passes. Texts are sorted by length so
-    that batches carry little padding.
+    that batches carry little padding. Up to :data:`SINGLE_THREAD_QUERIES` texts (a query) are
+    encoded with one torch thread: on 2 cores the thread hand-offs cost more than they save.
     """
     import torch
+
+    from .similarity import pool
 
     poolings = (pooling,) if isinstance(pooling, str) else tuple(pooling)
     for p in poolings:
@@ -121,21 +122,15 @@ def bert_vectors(model, tokenizer, texts: list[str], pooling="mean", batch_size:
             raise ValueError(f"Unknown pooling {p!r}; choose cls, pooler or mean.")
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = {p: np.zeros((len(texts), model.config.hidden_size), dtype=np.float32) for p in poolings}
-    with torch.inference_mode():
+    threads = 1 if len(texts) <= SINGLE_THREAD_QUERIES else torch.get_num_threads()
+    with torch.inference_mode(), _torch_threads(threads):
         for start in range(0, len(texts), batch_size):
             idx = order[start:start + batch_size]
             batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                               max_length=max_length, return_tensors="pt")
             result = model(**batch)
             for p in poolings:
-                if p == "cls":
-                    vec = result.last_hidden_state[:, 0]
-                elif p == "pooler":
-                    vec = result.pooler_output
-                else:
-                    mask = batch["attention_mask"].unsqueeze(-1).to(result.last_hidden_state.dtype)
-                    vec = (result.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1)
-                out[p][idx] = vec.float().numpy()
+                out[p][idx] = pool(result, batch["attention_mask"], p).float().numpy()
     out = {p: normalise(v) for p, v in out.items()}
     return out[pooling] if isinstance(pooling, str) else out
 
@@ -237,13 +232,13 @@ class KiwiMatcher:
     score is their harmonic mean (F1). Similarities below 0 count as 0.
 
     State (all ``.npy``): morpheme ids, their IDF, the morpheme-morpheme cosine matrix, and the
-    stored questions as a flat array of morpheme positions with offsets. Used by lesson 04.
+    stored questions as a flat array of morpheme positions with offsets (weights are derived). Used by lesson 04.
     """
 
     CONTENT_TAGS = ("NN", "NP", "NR", "VV", "VA", "VX", "MA", "MM", "XR", "XSA", "XSV", "SL", "SN", "IC")
     UNSEEN_CACHE = 4096  # similarity rows kept for query morphemes that no stored question has
 
-    def __init__(self, morpheme_ids, idf, sim, flat, weights, offsets):
+    def __init__(self, morpheme_ids, idf, sim, flat, offsets):
         self.morpheme_ids = np.asarray(morpheme_ids, dtype=np.int64)
         self.position = {int(m): i for i, m in enumerate(self.morpheme_ids)}
         self.idf = np.asarray(idf, dtype=np.float32)
@@ -252,7 +247,7 @@ class KiwiMatcher:
         self.sim = np.zeros((vocab + 1, vocab + 1), dtype=np.float32)
         self.sim[:vocab, :vocab] = np.maximum(sim, 0)  # only positive similarity counts as a match
         self.flat = np.asarray(flat, dtype=np.int64)
-        self.weights = np.asarray(weights, dtype=np.float32)
+        self.weights = np.append(self.idf, np.float32(0))[self.flat]  # IDF per stored morpheme, 0 for padding
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.doc_weight = np.maximum(np.add.reduceat(self.weights, self.offsets), 1e-6)
         self._unseen: dict[int, np.ndarray] = {}
@@ -282,26 +277,21 @@ class KiwiMatcher:
             row = [_kiwi_similarity(similarity, a, b) for b in ids[i + 1:]]
             sim[i, i + 1:] = row
             sim[i + 1:, i] = row
-        flat, weights, offsets = [], [], []
+        flat, offsets = [], []
         for morphs in docs:
             offsets.append(len(flat))
-            if not morphs:  # no content morpheme: one zero-weight padding entry
-                flat.append(len(ids))
-                weights.append(0.0)
-            for m in morphs:
-                flat.append(vocab[m])
-                weights.append(idf[vocab[m]])
-        return cls(ids, idf, sim, flat, weights, offsets)
+            # no content morpheme: one padding entry (all-zero similarity, weight 0)
+            flat.extend([vocab[m] for m in morphs] or [len(ids)])
+        return cls(ids, idf, sim, flat, offsets)
 
     def state(self) -> dict:
         vocab = len(self.morpheme_ids)
         return {"ids": self.morpheme_ids, "idf": self.idf, "sim": self.sim[:vocab, :vocab].astype(np.float16),
-                "flat": self.flat, "weights": self.weights, "offsets": self.offsets}
+                "flat": self.flat, "offsets": self.offsets}
 
     @classmethod
     def from_state(cls, state: dict) -> "KiwiMatcher":
-        return cls(state["ids"], state["idf"], state["sim"].astype(np.float32), state["flat"],
-                   state["weights"], state["offsets"])
+        return cls(state["ids"], state["idf"], state["sim"].astype(np.float32), state["flat"], state["offsets"])
 
     def _row(self, morpheme: int) -> tuple[np.ndarray, float]:
         """Similarities of one query morpheme to every stored morpheme, and its IDF weight."""
@@ -470,10 +460,10 @@ def mean_pooled(model, tokenizer, texts, max_length: int):
     """L2-normalised masked-mean sentence vectors as a torch tensor (keeps gradients; lesson 04)."""
     import torch
 
+    from .similarity import pool
+
     batch = tokenizer(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt")
-    hidden = model(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1), dim=-1)
+    return torch.nn.functional.normalize(pool(model(**batch), batch["attention_mask"], "mean"), dim=-1)
 
 
 def contrastive_finetune(model, tokenizer, groups: list[list[str]], config: ContrastiveConfig,
@@ -538,25 +528,16 @@ def ensure_contrastive_encoder(model_name: str, questions, answers, config: Cont
     start = time.perf_counter()
     losses = contrastive_finetune(model, tokenizer, groups, config, log=log)
     seconds = time.perf_counter() - start
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".encoder-", dir=base))
-    try:
-        out = tmp / "encoder"
+    info = {"base_model": model_name, "groups": len(groups), "held_out_answers": len(held_out),
+            "train_seconds": round(seconds, 1), "loss_first": round(losses[0], 4),
+            "loss_last_50_mean": round(float(np.mean(losses[-50:])), 4), **dataclasses.asdict(config)}
+
+    def write(out: Path) -> None:
         model.save_pretrained(out)
         tokenizer.save_pretrained(out)
-        info = {"base_model": model_name, "groups": len(groups), "held_out_answers": len(held_out),
-                "train_seconds": round(seconds, 1), "loss_first": round(losses[0], 4),
-                "loss_last_50_mean": round(float(np.mean(losses[-50:])), 4), **dataclasses.asdict(config)}
         (out / "training.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
-        files = {p.name: _sha256(p) for p in sorted(out.iterdir())}
-        (out / "manifest.json").write_text(json.dumps({"key": key, "files": files}), encoding="utf-8")
-        try:
-            os.replace(out, target)
-        except OSError:
-            if not _verified(target, key, required="model.safetensors"):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    _publish(target, key, write, required="model.safetensors")
     return target
 
 
@@ -578,11 +559,7 @@ def _torch_threads(n: int):
 
 def _bert_encoder(tokenizer, model, pooling: str):
     def encode(texts):
-        texts = list(texts)
-        if len(texts) <= SINGLE_THREAD_QUERIES:  # one short query: thread hand-offs cost more than they save
-            with _torch_threads(1):
-                return bert_vectors(model, tokenizer, texts, pooling=pooling)
-        return bert_vectors(model, tokenizer, texts, pooling=pooling)
+        return bert_vectors(model, tokenizer, list(texts), pooling=pooling)
     encode.pooling = pooling
     return encode
 
@@ -672,7 +649,7 @@ def default_method(model_name: str | None = None) -> str:
     return DEFAULT_METHOD if resolve_model_name(model_name) == REFERENCE_NAME else HUB_DEFAULT_METHOD
 
 
-def index_key(model_name: str, method: str, data_checksum: str, weights: dict | None = None) -> str:
+def index_key(model_name: str, method: str, data_checksum: str) -> str:
     """Cache key: model identity (name + weights checksum for local dirs), method, data checksum, format.
 
     ``tfidf`` and the ``kiwi`` methods do not use the BERT model, so its identity is left out
@@ -685,7 +662,7 @@ def index_key(model_name: str, method: str, data_checksum: str, weights: dict | 
 
         kiwi_version = kiwipiepy.__version__
     payload = {"format": INDEX_FORMAT, "model": identity, "method": method, "data": data_checksum,
-               "weights": weights or METHOD_WEIGHTS.get(method), "ngrams": list(TFIDF_NGRAMS),
+               "weights": METHOD_WEIGHTS.get(method), "ngrams": list(TFIDF_NGRAMS),
                "contrastive": dataclasses.asdict(ContrastiveConfig()) if method in FINETUNED else None,
                "kiwi": kiwi_version, "kiwi_tags": list(KiwiMatcher.CONTENT_TAGS) if kiwi_version else None}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
@@ -710,7 +687,7 @@ def _sha256(path: Path) -> str:
 
 
 def save_index(index: ChatbotIndex, directory: Path, key: str) -> None:
-    """Write the index files and a manifest (sha256 per file) into ``directory``."""
+    """Write the index files into ``directory`` (:func:`_publish` adds the manifest)."""
     directory.mkdir(parents=True, exist_ok=True)
     meta = {"key": key, "method": index.method, "model": index.model_name, "weights": index.weights,
             "rows": len(index), "checksum": corpus_checksum(index.questions, index.answers)}
@@ -729,8 +706,30 @@ def save_index(index: ChatbotIndex, directory: Path, key: str) -> None:
     if index.kiwi is not None:
         for name, array in index.kiwi.state().items():
             np.save(directory / f"kiwi_{name}.npy", array)
+
+
+def _write_manifest(directory: Path, key: str) -> None:
     files = {p.name: _sha256(p) for p in sorted(directory.iterdir()) if p.name != "manifest.json"}
     (directory / "manifest.json").write_text(json.dumps({"key": key, "files": files}), encoding="utf-8")
+
+
+def _publish(target: Path, key: str, write, required: str = "meta.json") -> None:
+    """Create cache directory ``target`` atomically: ``write(dir)`` fills a temporary directory
+    next to it, a manifest is added, then one rename. A failure leaves no partial directory."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name.split('-')[0]}-", dir=target.parent))
+    try:
+        out = tmp / "new"
+        out.mkdir()
+        write(out)
+        _write_manifest(out, key)
+        try:
+            os.replace(out, target)
+        except OSError:  # another process published it first
+            if not _verified(target, key, required=required):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _verified(directory: Path, key: str, required: str = "meta.json") -> bool:
@@ -771,7 +770,7 @@ def load_index(directory: Path, questions, answers) -> ChatbotIndex:
     kiwi = None
     if (directory / "kiwi_sim.npy").is_file():
         kiwi = KiwiMatcher.from_state({name: np.load(directory / f"kiwi_{name}.npy", allow_pickle=False)
-                                       for name in ("ids", "idf", "sim", "flat", "weights", "offsets")})
+                                       for name in ("ids", "idf", "sim", "flat", "offsets")})
         if len(kiwi.offsets) != len(questions):
             raise ChatbotError("cached morpheme index does not match the corpus")
     index = ChatbotIndex(questions, answers, meta["method"], meta["model"], dense=dense, sparse=sparse,
@@ -810,16 +809,7 @@ def load_or_build_index(method: str | None = None, model_name: str | None = None
             log("[chatbot] cached index failed verification; rebuilding")
         shutil.rmtree(target, ignore_errors=True)
     index = build_index(method, model_name, questions, answers, log=log)
-    tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=base))
-    try:
-        save_index(index, tmp / "index", key)
-        try:
-            os.replace(tmp / "index", target)
-        except OSError:
-            if not _verified(target, key):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    _publish(target, key, lambda out: save_index(index, out, key))
     index.build_seconds = time.perf_counter() - start
     return index
 
