@@ -34,8 +34,11 @@ install: $(STAMP)
 model: install
 	$(PY) -m helpers.reference
 
+# Jupyter refuses to start as root (containers, some cloud VMs) unless told it is intended.
+LAB_ROOT    := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: install model
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(LAB_ROOT) $(LAB_ARGS)
 
 # Unit tests first, then every notebook under nbval (outputs compared with the stored ones).
 # pytest exits 5 when it collects nothing (e.g. no notebooks yet): that alone is not a failure.
