@@ -67,11 +67,12 @@ def test_eval_tsv_validation(tmp_path):
         chatbot.load_eval_tsv(tmp_path / "nope.tsv")
 
 
-def test_paraphrase_set_is_large_new_and_answerable(csv_path):
+@pytest.mark.parametrize("kind", sorted(chatbot.PARAPHRASE_SETS))
+def test_paraphrase_set_is_large_new_and_answerable(csv_path, kind):
     import helpers
 
     df = helpers.load_chatbot_data(csv_path)
-    queries, expected = chatbot.load_paraphrases()
+    queries, expected = chatbot.load_paraphrases(kind)
     assert len(queries) >= 60 and len(set(queries)) == len(queries)
     assert not set(queries) & set(df["question"]), "paraphrases must not be copied from the data"
     # nor copied up to spacing and punctuation ("어떻게 하면 좋을까" vs the stored "어떻게 하면 좋을까?")
@@ -80,6 +81,19 @@ def test_paraphrase_set_is_large_new_and_answerable(csv_path):
 
     assert not {bare(q) for q in queries} & {bare(q) for q in df["question"]}
     assert set(expected) <= set(df["answer"]), "every expected answer must exist in the data"
+
+
+def test_paraphrase_sets_are_disjoint_and_named():
+    import csv
+
+    sources = {}
+    for kind in chatbot.PARAPHRASE_SETS:
+        with open(chatbot.paraphrase_path(kind), encoding="utf-8", newline="") as fh:
+            sources[kind] = {row["source_question"] for row in csv.DictReader(fh, delimiter="\t")}
+    assert not sources["hard"] & sources["natural"], "the two sets paraphrase different stored questions"
+    assert len(chatbot.load_paraphrases("natural")[0]) >= 60
+    with pytest.raises(chatbot.ChatbotError, match="unknown paraphrase set"):
+        chatbot.paraphrase_path("easy")
 
 
 # --------------------------------------------------------------------------- index and evaluation
@@ -326,3 +340,35 @@ def test_cli_chat_loop(fast_model_env):
                          input="감기 걸린 것 같아\n   \n", capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "matched:" in run.stdout and "Traceback" not in run.stderr
+
+
+def test_method_weights_are_the_ones_tuned_on_leave_one_out():
+    """METHOD_WEIGHTS must be what benchmarks/tune_weights.py chose (never tuned on the paraphrases)."""
+    import json
+    from pathlib import Path
+
+    tuned = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "weights.json")
+                       .read_text(encoding="utf-8"))
+    assert tuned["selected_on"].startswith("leave-one-out")
+    assert {m: r["weights"] for m, r in tuned["methods"].items()} == chatbot.METHOD_WEIGHTS
+    for weights in chatbot.METHOD_WEIGHTS.values():
+        assert abs(sum(weights.values()) - 1) < 1e-9
+
+
+def test_ranks_from_scores_counts_distinct_answers_and_hides_excluded_rows():
+    answers = ["a", "b", "b", "c"]
+    scores = np.array([[0.9, 0.8, 0.95, 0.1],    # b (best row 0.95) above a: rank 2
+                       [0.9, 0.8, 0.95, 0.1],    # same, but rows 2 hidden: b's best is 0.8 -> a first
+                       [0.1, 0.2, 0.3, 0.4]])    # expected answer absent from the data
+    ranks = chatbot.ranks_from_scores(scores, answers, ["a", "a", "zzz"], exclude=[[], [2], []])
+    assert ranks.tolist() == [2, 1, len(answers) + 1]
+    assert scores[1, 2] == 0.95, "the caller's matrix is not modified"
+
+
+def test_evaluate_gives_flat_columns_per_set():
+    index = chatbot.build_index("tfidf", "unused", SMALL_Q, SMALL_A)
+    loo = chatbot.leave_one_out_set(SMALL_Q, SMALL_A)
+    row = chatbot.evaluate(index, {"own": (SMALL_Q[:2], SMALL_A[:2]), "loo": loo})
+    assert set(row) == {f"{s}_{m}" for s in ("own", "loo") for m in ("top1", "top5", "mrr")}
+    assert row["own_top1"] == 1.0   # a stored question finds its own answer
+    assert row["loo_mrr"] == chatbot.metrics(chatbot.answer_ranks(index, *loo[:2], exclude=loo[2]))["mrr"]

@@ -13,16 +13,17 @@ Methods (``method=``):
 - ``embed``: IDF-weighted mean of the model's *input* word-piece embeddings (no transformer
   layers). For tiny-ko-bert these embeddings are seeded from kiwipiepy's CoNg morpheme
   vectors, i.e. knowledge of Korean from a large corpus (이별 ≈ 헤어지);
-- ``hybrid``: ``0.7 * tfidf + 0.3 * embed`` cosine scores;
+- ``hybrid``: ``0.8 * tfidf + 0.2 * embed`` cosine scores;
 - ``kiwi``: soft morpheme matching with kiwipiepy's CoNg morpheme embeddings
   (:class:`KiwiMatcher`, a BERTScore-style F1 over content morphemes);
 - ``kiwi-hybrid`` (the default for hub models, :data:`HUB_DEFAULT_METHOD`):
-  ``0.2 * tfidf + 0.8 * kiwi``; it does not use the BERT model at all;
+  ``0.55 * tfidf + 0.45 * kiwi``; it does not use the BERT model at all;
 - ``contrastive``: mean-pooled vectors of the encoder after a contrastive fine-tune on questions
   that share an answer (:func:`ensure_contrastive_encoder`; the answers of the leave-one-out
   test are held out, so nothing leaks);
 - ``ensemble`` (the default for tiny-ko-bert, :data:`DEFAULT_METHOD`):
-  ``0.16 * tfidf + 0.64 * kiwi + 0.2 * contrastive`` (weights in :data:`METHOD_WEIGHTS`).
+  ``0.5 * tfidf + 0.35 * kiwi + 0.15 * contrastive`` (weights in :data:`METHOD_WEIGHTS`, chosen on
+  the leave-one-out set by ``benchmarks/tune_weights.py``).
 
 Cache: ``<cache>/chatbot/index-<key>/`` with ``manifest.json`` (key, sha256 of each file),
 ``meta.json``, ``dense.npy`` (+ ``idf.npy``), ``tfidf.npz`` + ``tfidf_vocab.json``, ``kiwi_*.npy`` (no pickle). The key
@@ -54,12 +55,12 @@ INDEX_FORMAT = 1
 METHODS = ("cls", "pooler", "mean", "tfidf", "embed", "hybrid", "kiwi", "kiwi-hybrid", "contrastive", "ensemble")
 DEFAULT_METHOD = "ensemble"          # the default for tiny-ko-bert (see default_method)
 HUB_DEFAULT_METHOD = "kiwi-hybrid"   # the default for any other model: no CPU fine-tune of a base-size model
-# weights of the score components (``tfidf``, ``kiwi``, ``dense``) of the combined methods, picked by
-# comparing a few values on the lesson-04 evaluation (so their figures are slightly optimistic)
+# weights of the score components (``tfidf``, ``kiwi``, ``dense``) of the combined methods: the best
+# leave-one-out MRR on a 0.05 grid, found by benchmarks/tune_weights.py (never tuned on the paraphrases)
 METHOD_WEIGHTS = {
-    "hybrid": {"tfidf": 0.7, "dense": 0.3},
-    "kiwi-hybrid": {"tfidf": 0.2, "kiwi": 0.8},
-    "ensemble": {"tfidf": 0.16, "kiwi": 0.64, "dense": 0.2},
+    "hybrid": {"tfidf": 0.8, "dense": 0.2},
+    "kiwi-hybrid": {"tfidf": 0.55, "kiwi": 0.45},
+    "ensemble": {"tfidf": 0.5, "kiwi": 0.35, "dense": 0.15},
 }
 MODEL_FREE = ("tfidf", "kiwi", "kiwi-hybrid")  # methods whose index does not depend on the BERT model
 FINETUNED = ("contrastive", "ensemble")        # methods that use the contrastively fine-tuned encoder
@@ -379,8 +380,8 @@ class ChatbotIndex:
             sparse = self.tfidf.transform(queries)
         return dense, sparse
 
-    def scores(self, queries: list[str]) -> np.ndarray:
-        """Scores ``[len(queries), len(index)]``: a cosine, or the weighted sum of the components."""
+    def component_scores(self, queries: list[str]) -> dict[str, np.ndarray]:
+        """Each score component (``dense``, ``kiwi``, ``tfidf``) as ``[len(queries), len(index)]``."""
         dense, sparse = self.encode_queries(queries)
         parts = {}
         if dense is not None:
@@ -389,6 +390,11 @@ class ChatbotIndex:
             parts["kiwi"] = self.kiwi.scores(queries)
         if sparse is not None:
             parts["tfidf"] = (sparse @ self.sparse.T).toarray().astype(np.float32)
+        return parts
+
+    def scores(self, queries: list[str]) -> np.ndarray:
+        """Scores ``[len(queries), len(index)]``: a cosine, or the weighted sum of the components."""
+        parts = self.component_scores(queries)
         if len(parts) == 1:
             return next(iter(parts.values()))
         return sum(np.float32(self.weights[name]) * part for name, part in parts.items())
@@ -822,24 +828,34 @@ def answer_ranks(index: ChatbotIndex, queries: list[str], expected: list[str], e
     ``exclude`` (optional) gives, per query, row indices to hide (leave-one-out: the held-out
     question itself). A query whose expected answer never appears gets rank ``len(index) + 1``.
     """
-    answers = np.array(index.answers, dtype=object)
-    ranks = np.empty(len(queries), dtype=np.int64)
+    ranks = []
     for start in range(0, len(queries), batch_size):
-        block = index.scores(list(queries[start:start + batch_size]))
-        for j, row_scores in enumerate(block):
-            qi = start + j
-            row_scores = row_scores.copy()
-            if exclude is not None and len(exclude[qi]):
-                row_scores[list(exclude[qi])] = -np.inf
-            hit_rows = np.flatnonzero(answers == expected[qi])
-            hit_rows = hit_rows[np.isfinite(row_scores[hit_rows])]
-            if not len(hit_rows):
-                ranks[qi] = len(answers) + 1
-                continue
-            best = row_scores[hit_rows].max()
-            # distinct answers scoring strictly higher than the best row with the right answer
-            above = row_scores > best
-            ranks[qi] = 1 + len(set(answers[above]))
+        stop = start + batch_size
+        ranks.append(ranks_from_scores(index.scores(list(queries[start:stop])), index.answers,
+                                       expected[start:stop], None if exclude is None else exclude[start:stop]))
+    return np.concatenate(ranks) if ranks else np.empty(0, dtype=np.int64)
+
+
+def ranks_from_scores(scores: np.ndarray, answers: list[str], expected: list[str], exclude=None) -> np.ndarray:
+    """:func:`answer_ranks` for a ready score matrix ``[queries, rows]`` (also used to tune weights).
+
+    An answer scores as its best row; the rank is 1 + the number of distinct answers scoring
+    strictly higher than the expected one (rows listed in ``exclude[i]`` are hidden for query ``i``).
+    """
+    scores = np.array(scores, dtype=np.float32)  # a copy: excluded rows are overwritten
+    if exclude is not None:
+        for i, rows in enumerate(exclude):
+            scores[i, list(rows)] = -np.inf
+    names, answer_of_row = np.unique(np.asarray(answers, dtype=object), return_inverse=True)
+    order = np.argsort(answer_of_row, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(answer_of_row[order]) != 0])
+    per_answer = np.maximum.reduceat(scores[:, order], starts, axis=1)  # [queries, distinct answers]
+    position = {name: j for j, name in enumerate(names)}
+    ranks = np.full(len(scores), len(answers) + 1, dtype=np.int64)
+    for i, answer in enumerate(expected):
+        j = position.get(answer)
+        if j is not None and np.isfinite(per_answer[i, j]):
+            ranks[i] = 1 + int((per_answer[i] > per_answer[i, j]).sum())
     return ranks
 
 
@@ -878,14 +894,27 @@ def load_eval_tsv(path) -> tuple[list[str], list[str]]:
     return queries, expected
 
 
-def paraphrase_path() -> Path:
-    """The held-out paraphrase set shipped with the package (``helpers/data/paraphrases.tsv``)."""
-    return Path(__file__).resolve().parent / "data" / "paraphrases.tsv"
+PARAPHRASE_SETS = {
+    # 70 queries written to replace every content word of a stored question (컴퓨터가 켜지질 않아 for
+    # 노트북 부팅 안돼): a test of meaning beyond shared words, deliberately hard for lexical methods
+    "hard": "paraphrases.tsv",
+    # 90 queries written the way another user would say the same thing (words kept or changed as
+    # natural), for 90 rows drawn at random (seed 2026, questions of 2+ words, sources of "hard"
+    # excluded), by a writer who never saw any method's results
+    "natural": "paraphrases_natural.tsv",
+}
 
 
-def load_paraphrases() -> tuple[list[str], list[str]]:
-    """The 70 hand-written paraphrased queries and their expected answers (lesson 04)."""
-    return load_eval_tsv(paraphrase_path())
+def paraphrase_path(kind: str = "hard") -> Path:
+    """A held-out paraphrase set shipped with the package (``helpers/data/``); see :data:`PARAPHRASE_SETS`."""
+    if kind not in PARAPHRASE_SETS:
+        raise ChatbotError(f"unknown paraphrase set {kind!r}. Fix: use one of {', '.join(PARAPHRASE_SETS)}.")
+    return Path(__file__).resolve().parent / "data" / PARAPHRASE_SETS[kind]
+
+
+def load_paraphrases(kind: str = "hard") -> tuple[list[str], list[str]]:
+    """Queries and expected answers of a held-out paraphrase set, ``hard`` or ``natural`` (lesson 04)."""
+    return load_eval_tsv(paraphrase_path(kind))
 
 
 def split_answers(questions, answers, eval_fraction: float = 0.2, seed: int = 42) -> set[str]:
@@ -926,6 +955,19 @@ def leave_one_out_set(questions, answers, eval_answers: set[str] | None = None):
             expected.append(a)
             exclude.append(by_question[q])
     return queries, expected, exclude
+
+
+def evaluate(index: ChatbotIndex, eval_sets: dict) -> dict[str, float]:
+    """Top-1 / top-5 / MRR of ``index`` on named evaluation sets, as flat ``<set>_<metric>`` columns.
+
+    ``eval_sets`` maps a name to ``(queries, expected)`` or ``(queries, expected, exclude)``
+    (see :func:`answer_ranks`). Lesson 04 builds its method table from one row per index.
+    """
+    row = {}
+    for name, (queries, expected, *exclude) in eval_sets.items():
+        found = metrics(answer_ranks(index, queries, expected, exclude=exclude[0] if exclude else None))
+        row.update({f"{name}_{k}": v for k, v in found.items() if k != "n"})
+    return row
 
 
 def latency_ms(index: ChatbotIndex, queries: list[str], repeats: int = 1) -> dict:

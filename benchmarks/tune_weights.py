@@ -1,0 +1,94 @@
+"""Choose the weights of the combined chatbot methods (lesson 04) on the leave-one-out set.
+
+Run from the repository root:
+
+    CHATBOT_DATA=... BERT_MODEL=tiny-ko-bert HF_HUB_OFFLINE=1 python benchmarks/tune_weights.py
+
+For ``hybrid``, ``kiwi-hybrid`` and ``ensemble`` it scores every weight vector on a 0.05 grid
+(non-negative, summing to 1) by mean reciprocal rank on the leave-one-out queries (questions of
+the held-out answers; the contrastive fine-tune never sees them), ties broken by top-1. The
+paraphrase sets are not looked at for the choice: they stay a test. Writes
+``benchmarks/results/weights.json``; copy the winners into ``helpers.chatbot.METHOD_WEIGHTS``.
+
+It also records a *ceiling*, never used for the choice: the best top-1 and top-5 that any
+weighting of the ``ensemble`` components on the same grid reaches on each paraphrase set,
+each metric maximised on the test set itself. If a target is above that ceiling, no
+reweighting of these components can reach it.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "weights.json"
+STEP = 0.05
+COMPONENTS = {"hybrid": ("tfidf", "dense"), "kiwi-hybrid": ("tfidf", "kiwi"), "ensemble": ("tfidf", "kiwi", "dense")}
+
+
+def grid(k: int):
+    """All weight vectors of ``k`` components on the STEP grid that sum to 1."""
+    n = round(1 / STEP)
+    for head in itertools.product(range(n + 1), repeat=k - 1):
+        if sum(head) <= n:
+            yield tuple(round(h * STEP, 2) for h in head) + (round((n - sum(head)) * STEP, 2),)
+
+
+def ceiling(index, answers) -> dict:
+    """Best top-1 / top-5 over the grid on each paraphrase set, maximised on that set (not a choice)."""
+    from helpers import chatbot
+
+    names = COMPONENTS["ensemble"]
+    out = {}
+    for kind in chatbot.PARAPHRASE_SETS:
+        queries, expected = chatbot.load_paraphrases(kind)
+        parts = index.component_scores(queries)
+        best = {"top1": (-1.0, None), "top5": (-1.0, None)}
+        for weights in grid(len(names)):
+            total = sum(np.float32(w) * parts[name] for w, name in zip(weights, names) if w)
+            m = chatbot.metrics(chatbot.ranks_from_scores(total, answers, expected))
+            for key in best:
+                if m[key] > best[key][0]:
+                    best[key] = (m[key], dict(zip(names, weights)))
+        out[kind] = {key: {"value": v, "weights": w} for key, (v, w) in best.items()}
+    return out
+
+
+def main() -> int:
+    import helpers
+    from helpers import chatbot
+
+    helpers.setup("04-weights")
+    model_name = helpers.resolve_model_name()
+    questions, answers = chatbot._default_corpus()
+    queries, expected, exclude = chatbot.leave_one_out_set(questions, answers,
+                                                           chatbot.split_answers(questions, answers))
+    result = {"model": helpers.display_name(model_name), "selected_on": "leave-one-out MRR (ties: top-1)",
+              "queries": len(queries), "step": STEP, "methods": {}}
+    for method, names in COMPONENTS.items():
+        index = chatbot.build_index(method, model_name, questions, answers)
+        parts = index.component_scores(queries)
+        scored = []
+        for weights in grid(len(names)):
+            total = sum(np.float32(w) * parts[name] for w, name in zip(weights, names) if w)
+            m = chatbot.metrics(chatbot.ranks_from_scores(total, answers, expected, exclude))
+            scored.append((m["mrr"], m["top1"], dict(zip(names, weights)), m))
+        scored.sort(key=lambda r: (-r[0], -r[1]))
+        best = scored[0]
+        result["methods"][method] = {"weights": best[2], "leave_one_out": best[3],
+                                     "runners_up": [{"weights": w, **m} for _, _, w, m in scored[1:4]]}
+        print(method, json.dumps(result["methods"][method]["weights"]), json.dumps(best[3]), flush=True)
+    result["ceiling_on_test_sets"] = ceiling(index, answers)  # index: the ensemble (last in COMPONENTS)
+    print("ceiling", json.dumps(result["ceiling_on_test_sets"]), flush=True)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
