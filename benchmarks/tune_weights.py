@@ -38,7 +38,30 @@ def grid(k: int):
             yield tuple(round(h * STEP, 2) for h in head) + (round((n - sum(head)) * STEP, 2),)
 
 
-def ceiling(index, answers) -> dict:
+def score_grid(parts: dict, names, answers, expected, exclude=None):
+    """Yield ``(weights, metrics)`` for every weight vector of the components ``names`` on the grid."""
+    from helpers import chatbot
+
+    for weights in grid(len(names)):
+        total = sum(np.float32(w) * parts[name] for w, name in zip(weights, names) if w)
+        yield dict(zip(names, weights)), chatbot.metrics(chatbot.ranks_from_scores(total, answers, expected, exclude))
+
+
+def components(ensemble, hybrid, queries) -> dict:
+    """Every component's scores, computed once: TF-IDF, kiwi and the fine-tuned encoder from the
+    ``ensemble`` index, the input-embedding average (``hybrid``'s dense part) as ``embed``."""
+    parts = ensemble.component_scores(queries)
+    parts["embed"] = hybrid.encoder(queries) @ hybrid.dense.T
+    return parts
+
+
+def parts_of(method: str, parts: dict) -> dict:
+    """The components of ``method`` under the names its weights use (``dense``: its own encoder)."""
+    dense = "embed" if method == "hybrid" else "dense"
+    return {name: parts[dense if name == "dense" else name] for name in COMPONENTS[method]}
+
+
+def ceiling(ensemble, hybrid, answers) -> dict:
     """Best top-1 / top-5 over the grid on each paraphrase set, maximised on that set (not a choice)."""
     from helpers import chatbot
 
@@ -46,14 +69,12 @@ def ceiling(index, answers) -> dict:
     out = {}
     for kind in chatbot.PARAPHRASE_SETS:
         queries, expected = chatbot.load_paraphrases(kind)
-        parts = index.component_scores(queries)
+        parts = parts_of("ensemble", components(ensemble, hybrid, queries))
         best = {"top1": (-1.0, None), "top5": (-1.0, None)}
-        for weights in grid(len(names)):
-            total = sum(np.float32(w) * parts[name] for w, name in zip(weights, names) if w)
-            m = chatbot.metrics(chatbot.ranks_from_scores(total, answers, expected))
+        for weights, m in score_grid(parts, names, answers, expected):
             for key in best:
                 if m[key] > best[key][0]:
-                    best[key] = (m[key], dict(zip(names, weights)))
+                    best[key] = (m[key], weights)
         out[kind] = {key: {"value": v, "weights": w} for key, (v, w) in best.items()}
     return out
 
@@ -69,20 +90,17 @@ def main() -> int:
                                                            chatbot.split_answers(questions, answers))
     result = {"model": helpers.display_name(model_name), "selected_on": "leave-one-out MRR (ties: top-1)",
               "queries": len(queries), "step": STEP, "methods": {}}
+    ensemble = chatbot.load_or_build_index("ensemble", model_name)
+    hybrid = chatbot.load_or_build_index("hybrid", model_name)
+    loo_parts = components(ensemble, hybrid, queries)
     for method, names in COMPONENTS.items():
-        index = chatbot.build_index(method, model_name, questions, answers)
-        parts = index.component_scores(queries)
-        scored = []
-        for weights in grid(len(names)):
-            total = sum(np.float32(w) * parts[name] for w, name in zip(weights, names) if w)
-            m = chatbot.metrics(chatbot.ranks_from_scores(total, answers, expected, exclude))
-            scored.append((m["mrr"], m["top1"], dict(zip(names, weights)), m))
-        scored.sort(key=lambda r: (-r[0], -r[1]))
-        best = scored[0]
-        result["methods"][method] = {"weights": best[2], "leave_one_out": best[3],
-                                     "runners_up": [{"weights": w, **m} for _, _, w, m in scored[1:4]]}
-        print(method, json.dumps(result["methods"][method]["weights"]), json.dumps(best[3]), flush=True)
-    result["ceiling_on_test_sets"] = ceiling(index, answers)  # index: the ensemble (last in COMPONENTS)
+        scored = sorted(score_grid(parts_of(method, loo_parts), names, answers, expected, exclude),
+                        key=lambda r: (-r[1]["mrr"], -r[1]["top1"]))  # stable: ties keep grid order
+        weights, m = scored[0]
+        result["methods"][method] = {"weights": weights, "leave_one_out": m,
+                                     "runners_up": [{"weights": w, **rm} for w, rm in scored[1:4]]}
+        print(method, json.dumps(weights), json.dumps(m), flush=True)
+    result["ceiling_on_test_sets"] = ceiling(ensemble, hybrid, answers)
     print("ceiling", json.dumps(result["ceiling_on_test_sets"]), flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

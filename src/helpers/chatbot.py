@@ -246,7 +246,7 @@ class KiwiMatcher:
         vocab = len(self.morpheme_ids)
         # one extra all-zero row/column: the padding "morpheme" of a question without content words
         self.sim = np.zeros((vocab + 1, vocab + 1), dtype=np.float32)
-        self.sim[:vocab, :vocab] = np.maximum(sim, 0)  # only positive similarity counts as a match
+        self.sim[:vocab, :vocab] = np.maximum(sim, 0)  # only positive similarity counts as a match (float32 math)
         self.flat = np.asarray(flat, dtype=np.int64)
         self.weights = np.append(self.idf, np.float32(0))[self.flat]  # IDF per stored morpheme, 0 for padding
         self.offsets = np.asarray(offsets, dtype=np.int64)
@@ -283,7 +283,8 @@ class KiwiMatcher:
             offsets.append(len(flat))
             # no content morpheme: one padding entry (all-zero similarity, weight 0)
             flat.extend([vocab[m] for m in morphs] or [len(ids)])
-        return cls(ids, idf, sim, flat, offsets)
+        # at the precision the cache stores (float16), so a fresh build scores exactly like a loaded one
+        return cls(ids, idf, sim.astype(np.float16), flat, offsets)
 
     def state(self) -> dict:
         vocab = len(self.morpheme_ids)
@@ -292,7 +293,7 @@ class KiwiMatcher:
 
     @classmethod
     def from_state(cls, state: dict) -> "KiwiMatcher":
-        return cls(state["ids"], state["idf"], state["sim"].astype(np.float32), state["flat"], state["offsets"])
+        return cls(state["ids"], state["idf"], state["sim"], state["flat"], state["offsets"])
 
     def _row(self, morpheme: int) -> tuple[np.ndarray, float]:
         """Similarities of one query morpheme to every stored morpheme, and its IDF weight."""
@@ -761,13 +762,13 @@ def load_index(directory: Path, questions, answers) -> ChatbotIndex:
         if dense.shape[0] != len(questions):
             raise ChatbotError("cached vectors do not match the corpus")
         if meta["method"] in FINETUNED:
-            tokenizer, model = _model(str(ensure_contrastive_encoder(meta["model"], questions, answers)))
+            encoder = _bert_encoder(*_model(str(ensure_contrastive_encoder(meta["model"], questions, answers))),
+                                    "mean")
+        elif meta["method"] in POOLINGS:
+            encoder = _bert_encoder(*_model(meta["model"]), meta["method"])
         else:
-            tokenizer, model = _model(meta["model"])
-        if meta["method"] in POOLINGS or meta["method"] in FINETUNED:
-            encoder = _bert_encoder(tokenizer, model, "mean" if meta["method"] in FINETUNED else meta["method"])
-        else:
-            encoder = EmbeddingBag.from_model(tokenizer, model, np.load(directory / "idf.npy", allow_pickle=False))
+            encoder = EmbeddingBag.from_model(*_model(meta["model"]),
+                                              np.load(directory / "idf.npy", allow_pickle=False))
     if (directory / "tfidf.npz").is_file():
         z = np.load(directory / "tfidf.npz", allow_pickle=False)
         sparse = csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
