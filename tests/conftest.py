@@ -57,19 +57,40 @@ def http_root(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def reference_dir(csv_path) -> Path:
-    """The full tiny-ko-bert build (built once into the run's cache, reused by the notebooks)."""
-    os.environ.setdefault("CHATBOT_DATA", str(csv_path))
+def reference_dir() -> Path:
+    """The shipped tiny-ko-bert (models/tiny-ko-bert), checked against its checksums."""
     from helpers.reference import ensure_reference_model
 
-    return ensure_reference_model(log=lambda *a: None)
+    return ensure_reference_model()
+
+
+def shared_data() -> Path:
+    """The folder of local data copies (KO_BERT_DATA, else ../shared/data); skip if absent."""
+    path = Path(os.environ.get("KO_BERT_DATA") or ROOT.parent / "shared" / "data")
+    if not (path / "nsmc" / "raw").is_dir():
+        pytest.skip("no local data copies: set KO_BERT_DATA=/path/to/data (laid out like shared/data)")
+    return path
 
 
 @pytest.fixture(scope="session")
-def fast_build(tmp_path_factory, csv_path) -> Path:
-    """A seconds-long reference build (same code path, tiny config) in a temporary directory."""
-    from helpers.reference import ReferenceConfig, build_reference_model
+def data_root(csv_path) -> Path:
+    root = shared_data()
+    os.environ.setdefault("KO_BERT_DATA", str(root))
+    os.environ.setdefault("CHATBOT_DATA", str(csv_path))
+    return root
 
-    out = tmp_path_factory.mktemp("fast") / "model"
-    build_reference_model(out, ReferenceConfig.fast(), data_path=csv_path, log=lambda *a: None)
-    return out
+
+@pytest.fixture(scope="session")
+def tiny_work(tmp_path_factory, data_root) -> Path:
+    """A complete seconds-long pretraining build (tiny recipe, same code path as tiny-ko-bert)."""
+    from helpers.pretrain import PretrainConfig, build
+
+    work = tmp_path_factory.mktemp("pretrain") / "work"
+    build(work, PretrainConfig.tiny(), log=lambda *a: None)
+    return work
+
+
+@pytest.fixture(scope="session")
+def fast_build(tiny_work) -> Path:
+    """A small saved BERT checkpoint (the tiny build's final folder) for the helpers' unit tests."""
+    return tiny_work / "final"

@@ -372,3 +372,29 @@ def test_evaluate_gives_flat_columns_per_set():
     assert set(row) == {f"{s}_{m}" for s in ("own", "loo") for m in ("top1", "top5", "mrr")}
     assert row["own_top1"] == 1.0   # a stored question finds its own answer
     assert row["loo_mrr"] == chatbot.metrics(chatbot.answer_ranks(index, *loo[:2], exclude=loo[2]))["mrr"]
+
+
+def test_methods_for_leaves_out_the_fine_tune_for_large_models():
+    import torch
+
+    small = torch.nn.Linear(10, 10)  # 110 parameters
+    assert chatbot.parameter_count(small) == 110
+    assert chatbot.finetune_affordable(small) and chatbot.methods_for(small) == chatbot.METHODS
+    assert not chatbot.finetune_affordable(small, max_parameters=109)
+    skipped = chatbot.methods_for(small, max_parameters=109)
+    assert not set(skipped) & set(chatbot.FINETUNED) and set(skipped) | set(chatbot.FINETUNED) == set(chatbot.METHODS)
+    assert chatbot.default_method("klue/bert-base") in skipped  # the default of other models needs no fine-tune
+
+
+def test_model_identity_of_a_local_folder_follows_its_checksums(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    (folder / "model.safetensors").write_bytes(b"weights v1")
+    by_weights = chatbot._model_identity(str(folder))
+    (folder / "model.safetensors").write_bytes(b"weights v2")
+    assert chatbot._model_identity(str(folder)) != by_weights  # new weights, new cache key
+    (folder / "checksums.sha256").write_text("aaa  model.safetensors\n", encoding="utf-8")
+    listed = chatbot._model_identity(str(folder))
+    (folder / "checksums.sha256").write_text("bbb  model.safetensors\n", encoding="utf-8")
+    assert chatbot._model_identity(str(folder)) != listed  # the shipped model: its checksum listing

@@ -190,3 +190,26 @@ def test_plots_draw_hangul_labels(recwarn):
     ax.figure.canvas.draw()
     assert not [w for w in recwarn if "missing from font" in str(w.message)]  # Hangul glyphs exist
     plt.close("all")
+
+
+def test_training_plan_shortens_only_large_models(fast_build):
+    _, model = _fresh(fast_build)
+    n = sum(p.numel() for p in model.parameters())
+    full = classify.training_plan(model, 8000, epochs=3, lr=2e-4)
+    assert (full.epochs, full.examples, full.lr, full.reduced, full.parameters) == (3, 8000, 2e-4, False, n)
+    short = classify.training_plan(model, 8000, epochs=3, lr=2e-4, max_parameters=n - 1)
+    assert (short.epochs, short.examples, short.lr, short.reduced) == (1, classify.LARGE_MODEL_EXAMPLES,
+                                                                      classify.LARGE_MODEL_MAX_LR, True)
+    assert "shortened" in short.note and f"{n:,}" in short.note
+    tiny = classify.training_plan(model, 300, epochs=3, lr=1e-5, max_parameters=n - 1)
+    assert (tiny.examples, tiny.lr) == (300, 1e-5)  # never more questions than exist, never a larger lr
+
+
+def test_stratified_subset_keeps_label_shares(split):
+    train = split[0]
+    sub = classify.stratified_subset(train, 1000, seed=42)
+    assert len(sub) == 1000 and set(sub.question) <= set(train.question)
+    diff = sub.label.value_counts(normalize=True) - train.label.value_counts(normalize=True)
+    assert diff.abs().max() < 0.01
+    pd.testing.assert_frame_equal(sub, classify.stratified_subset(train, 1000, seed=42))
+    assert classify.stratified_subset(train, len(train) + 5) is train

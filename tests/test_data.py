@@ -38,6 +38,7 @@ def test_env_then_cache(csv_path, private_cache, monkeypatch):
     monkeypatch.setenv("CHATBOT_DATA", str(csv_path))
     assert data.resolve_data_path() == csv_path
     monkeypatch.delenv("CHATBOT_DATA")
+    monkeypatch.delenv("KO_BERT_DATA", raising=False)  # it would win over the cache too
     cached = private_cache / "data" / "ChatbotData.csv"
     cached.parent.mkdir(parents=True)
     shutil.copy(csv_path, cached)
@@ -47,8 +48,9 @@ def test_env_then_cache(csv_path, private_cache, monkeypatch):
 
 @pytest.fixture()
 def no_env(monkeypatch):
-    """Download tests: CHATBOT_DATA (set in CI) would otherwise win over the cache/download path."""
+    """Download tests: CHATBOT_DATA / KO_BERT_DATA (set in CI) would otherwise win over the cache/download path."""
     monkeypatch.delenv("CHATBOT_DATA", raising=False)
+    monkeypatch.delenv("KO_BERT_DATA", raising=False)
 
 
 def _write(tmp_path, name, content: bytes):

@@ -135,3 +135,104 @@ def test_visibility_tables():
     assert np.array_equal(seen, np.tril(np.ones((5, 5), dtype=bool)))
     with pytest.raises(ValueError, match="bert"):
         mlm.visibility_table(tokens, "t5")
+
+
+def test_masked_lm_loss_equals_the_models_loss(tok_and_model, questions):
+    tok, model = tok_and_model
+    _, batch = mlm.mask_for_mlm(tok, questions[:40], seed=7)
+    with torch.no_grad():
+        expected = model(**batch).loss
+        got = mlm.masked_lm_loss(model, batch)
+    assert torch.allclose(got, expected, atol=1e-5)
+    # a model without the BERT encoder/head split falls back to its own loss
+    class Wrapped(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, **kwargs):
+            return self.inner(**kwargs)
+
+    with torch.no_grad():
+        assert torch.allclose(mlm.masked_lm_loss(Wrapped(model), batch), expected, atol=1e-6)
+
+
+def test_mini_pretrain_cost_hardly_grows_with_the_vocabulary(tok_and_model, questions):
+    # the same mini model with a 100k-row output layer: the loss is still computed (ids beyond
+    # the tokenizer are never used) and only the chosen positions reach the vocabulary projection
+    tok, _ = tok_and_model
+    config = mlm.tiny_mlm_config(tok, hidden_size=32, layers=1, heads=2)
+    config.vocab_size = 100_000
+    model = mlm.new_tiny_mlm(tok, seed=1, config=config)
+    losses, _ = mlm.mini_pretrain(model, tok, questions[:200], steps=3, batch_size=8, seed=1)
+    assert len(losses) == 3 and all(np.isfinite(losses))
+    assert losses[0] == pytest.approx(np.log(100_000), abs=1.0)  # a fresh model guesses uniformly
+
+
+def test_top_k_overlap():
+    import pandas as pd
+
+    a = pd.DataFrame({"token": ["가", "나", "다", "라"]})
+    b = pd.DataFrame({"token": ["라", "다", "나", "가"]})
+    c = pd.DataFrame({"token": ["마", "바", "사", "아"]})
+    d = pd.DataFrame({"token": ["가", "나", "사", "아"]})
+    assert mlm.top_k_overlap([a, b]) == 1.0
+    assert mlm.top_k_overlap([a, c]) == 0.0
+    assert mlm.top_k_overlap([a, c, d]) == pytest.approx((0 + 0.5 + 0.5) / 3)
+    with pytest.raises(ValueError, match="two"):
+        mlm.top_k_overlap([a])
+
+
+def test_frequent_ids(tok_and_model):
+    tok, _ = tok_and_model
+    words = [w for w, _ in sorted(tok.get_vocab().items(), key=lambda kv: kv[1])
+             if w not in tok.all_special_tokens and not w.startswith("##") and tok.tokenize(w) == [w]][:2]
+    a, b = words
+    texts = [f"{a} {a} {a} {b}", f"{b} {a}", f"[CLS] [SEP] {b}"]  # a: 4 times, b: 3 times, specials skipped
+    ids = mlm.frequent_ids(tok, texts, n=2)
+    assert ids == tok.convert_tokens_to_ids([a, b])
+    assert not set(mlm.frequent_ids(tok, texts, n=10)) & set(tok.all_special_ids)
+    with pytest.raises(ValueError, match="no"):
+        mlm.frequent_ids(tok, ["[CLS]"])
+
+
+def test_capped_vocabulary_keeps_specials_and_frequent_ids(tok_and_model, questions):
+    tok, _ = tok_and_model
+    keep = mlm.capped_vocabulary(tok, questions[:500], size=200)
+    assert len(keep) == 200 and keep == sorted(keep)
+    assert set(tok.all_special_ids) <= set(keep)
+    assert set(mlm.frequent_ids(tok, questions[:500], n=20)) <= set(keep)
+    with pytest.raises(ValueError, match="special"):
+        mlm.capped_vocabulary(tok, questions[:10], size=3)
+
+
+def test_new_tiny_mlm_caps_only_a_large_vocabulary(tok_and_model, questions):
+    tok, _ = tok_and_model
+    whole = mlm.new_tiny_mlm(tok, seed=3, texts=questions[:500])  # the fixture's vocabulary is below the cap
+    assert whole.config.vocab_size == len(tok) and not hasattr(whole, "keep_ids")
+    capped = mlm.new_tiny_mlm(tok, seed=3, texts=questions[:500], max_vocab=300)
+    assert capped.config.vocab_size == 300 and capped.get_input_embeddings().num_embeddings == 300
+    again = mlm.new_tiny_mlm(tok, seed=3, texts=questions[:500], max_vocab=300)
+    assert all(torch.equal(a, b) for a, b in zip(capped.parameters(), again.parameters()))  # seeded
+
+
+def test_capped_model_speaks_the_tokenizers_ids(tok_and_model, questions):
+    tok, _ = tok_and_model
+    model = mlm.new_tiny_mlm(tok, seed=3, texts=questions[:500], max_vocab=300)
+    keep = set(model.keep_ids.tolist())
+    _, batch = mlm.mask_for_mlm(tok, questions[:40], seed=2)
+    with torch.no_grad():
+        out = model(**batch)
+        assert out.logits.shape[-1] == len(tok)
+        outside = [i for i in range(len(tok)) if i not in keep]
+        assert torch.isinf(out.logits[..., outside]).all() and torch.isfinite(out.logits[..., sorted(keep)]).all()
+        # the fast loss and the model's own loss agree, also for a capped model
+        assert torch.allclose(mlm.masked_lm_loss(model, batch), out.loss, atol=1e-5)
+    # an id the model does not keep reads as [UNK]
+    unknown = next(i for i in range(len(tok)) if i not in keep)
+    assert int(model.compact_ids[unknown]) == int(model.compact_ids[tok.unk_token_id])
+    table = mlm.fill_mask(model, tok, "오늘 [MASK] 좋다")
+    assert set(tok.convert_tokens_to_ids(table["token"].tolist())) <= keep
+    losses, _ = mlm.mini_pretrain(model, tok, questions[:500], steps=30, batch_size=16, seed=5)
+    assert losses[0] == pytest.approx(np.log(300), abs=1.0)  # uniform over the 300 kept ids
+    assert np.mean(losses[-10:]) < np.mean(losses[:5]) - 0.15  # and it learns

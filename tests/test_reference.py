@@ -1,45 +1,56 @@
-"""helpers.reference: tokenizer behaviour, determinism, caching, and the full build's quality."""
+"""helpers.reference: the shipped tiny-ko-bert — checksums, loading, and what its model card claims."""
 from __future__ import annotations
 
-import dataclasses
 import json
+import shutil
+import time
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from helpers import reference
-from helpers.reference import ReferenceConfig, build_reference_model, cache_key, ensure_reference_model
+from helpers.reference import ReferenceModelError
+
+def test_shipped_model_verifies_and_loads_fast(reference_dir):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    assert reference_dir == reference.shipped_dir()
+    start = time.perf_counter()
+    tok = AutoTokenizer.from_pretrained(reference_dir)
+    model = AutoModelForMaskedLM.from_pretrained(reference_dir)
+    assert time.perf_counter() - start < 30  # "in seconds, with no build"
+    assert model.config.vocab_size == len(tok) > 1000
+    assert tok.tokenize("영화 너무 재밌어요") and tok.unk_token not in tok.tokenize("영화 너무 재밌어요")
+    listed = (reference_dir / reference.CHECKSUMS).read_text(encoding="utf-8")
+    for name in reference.REQUIRED_FILES:
+        assert f"  {name}\n" in listed
 
 
-def test_wordpiece_keeps_hangul_whole_and_cased():
-    tok = reference.train_wordpiece(["오늘 하루 어떻게 보냈나요?", "Hello 안녕 BERT", "오늘은 좋아"] * 3, 200)
-    pieces = tok.encode("오늘 BERT").tokens
-    assert "오늘" in pieces  # syllables stay whole (an uncased normaliser would give jamo)
-    assert all(not ("\u1100" <= ch <= "\u11ff") for p in pieces for ch in p)
-    assert any("B" in p for p in pieces)  # case kept
+def test_damaged_copy_is_refused_with_a_fix(reference_dir, tmp_path):
+    copy = tmp_path / "tiny-ko-bert"
+    shutil.copytree(reference_dir, copy)
+    reference.verify_model_dir(copy)  # intact copy passes
+    data = bytearray((copy / "model.safetensors").read_bytes())
+    data[-1] ^= 0xFF
+    (copy / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ReferenceModelError, match="does not match its checksum.*make model"):
+        reference.verify_model_dir(copy)
+    (copy / "model.safetensors").unlink()
+    with pytest.raises(ReferenceModelError, match="missing"):
+        reference.verify_model_dir(copy)
+    (copy / reference.CHECKSUMS).unlink()
+    with pytest.raises(ReferenceModelError, match="no checksums.sha256"):
+        reference.verify_model_dir(copy)
 
 
-def test_fast_build_is_deterministic(fast_build, csv_path, tmp_path):
-    again = tmp_path / "again"
-    build_reference_model(again, ReferenceConfig.fast(), data_path=csv_path, log=lambda *a: None)
-    first, second = load_file(fast_build / "model.safetensors"), load_file(again / "model.safetensors")
-    assert first.keys() == second.keys()
-    for name in first:
-        assert torch.equal(first[name], second[name]), name
-    assert (fast_build / "tokenizer.json").read_bytes() == (again / "tokenizer.json").read_bytes()
-
-
-def test_build_output_is_a_standard_checkpoint(fast_build):
-    files = {p.name for p in fast_build.iterdir()}
-    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "build_report.json"} <= files
-    report = json.loads((fast_build / "build_report.json").read_text(encoding="utf-8"))
-    assert report["heldout_masked_accuracy"]["masked_tokens"] > 0
-    heldout = set((fast_build / "heldout_questions.txt").read_text(encoding="utf-8").split("\n")) - {""}
-    assert len(heldout) == ReferenceConfig.fast().heldout_questions
-    weights = load_file(fast_build / "model.safetensors")
-    assert any(k.startswith("cls.predictions") for k in weights)  # MLM head saved
-    assert any(k.startswith("cls.seq_relationship") for k in weights)  # pair head saved
+def test_publish_writes_verifiable_checksums(fast_build, tmp_path):
+    dest = tmp_path / "shipped"
+    dest.mkdir()
+    (dest / "README.md").write_text("card", encoding="utf-8")
+    reference.publish(fast_build, dest)
+    reference.verify_model_dir(dest)
+    assert (dest / "README.md").read_text(encoding="utf-8") == "card"  # the card is kept, not checksummed
+    assert "README.md" not in (dest / reference.CHECKSUMS).read_text(encoding="utf-8")
 
 
 def test_heldout_split_is_by_question(csv_path):
@@ -51,66 +62,53 @@ def test_heldout_split_is_by_question(csv_path):
     assert reference.split_heldout(df, 100)[1] == held
 
 
-def test_cache_key_tracks_inputs():
-    base = ReferenceConfig()
-    assert cache_key(base, "a" * 64) == cache_key(base, "a" * 64)
-    assert cache_key(base, "a" * 64) != cache_key(base, "b" * 64)
-    assert cache_key(base, "a" * 64) != cache_key(dataclasses.replace(base, steps=base.steps + 1), "a" * 64)
+def _fill(model, tok, text, k=3):
+    enc = tok(text, return_tensors="pt")
+    pos = int((enc["input_ids"][0] == tok.mask_token_id).nonzero()[0, 0])
+    with torch.no_grad():
+        logits = model(**enc).logits[0, pos]
+    return [t.lstrip("#") for t in tok.convert_ids_to_tokens(logits.topk(k).indices.tolist())]
 
 
-def test_ensure_caches_verifies_and_rebuilds(csv_path, tmp_path):
-    cfg = ReferenceConfig.fast()
-    logs = []
-    first = ensure_reference_model(cfg, data_path=csv_path, root=tmp_path, log=logs.append)
-    assert any("building" in m for m in logs)
-    logs.clear()
-    assert ensure_reference_model(cfg, data_path=csv_path, root=tmp_path, log=logs.append) == first
-    assert logs == []  # served from cache
-    # corrupt a file: verification fails and the model is rebuilt, never loaded as is
-    (first / "model.safetensors").write_bytes(b"garbage")
-    again = ensure_reference_model(cfg, data_path=csv_path, root=tmp_path, log=logs.append)
-    assert any("failed verification" in m for m in logs)
-    assert again == first and reference.verify_artifact(again)
-    assert [p.name for p in tmp_path.iterdir()] == [first.name]  # no temporary leftovers
-    # a different config is a different artifact
-    other = ensure_reference_model(dataclasses.replace(cfg, steps=cfg.steps + 1), data_path=csv_path,
-                                   root=tmp_path, log=logs.append)
-    assert other != first
+def test_fill_mask_uses_context(reference_dir):
+    """The model card's claim: the sentence, not word frequency, decides the candidates.
 
-
-def test_full_reference_model_beats_unigram_baseline(reference_dir):
-    """The real tiny-ko-bert predicts held-out masked word pieces better than word frequency alone.
-
-    (It is a small model trained for minutes on 12k sentences: the README reports how far above
-    this baseline it gets; a hub model is far better.)
+    (Its two unmet targets, 영화 for "같이 [MASK] 보러 갈래?" and a food word for "저녁에 [MASK]
+    시켜 먹자", are reported in the card, not asserted.)
     """
-    import collections
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-    import numpy as np
+    tok = AutoTokenizer.from_pretrained(reference_dir)
+    model = AutoModelForMaskedLM.from_pretrained(reference_dir).eval()
+    particles = _fill(model, tok, "나는 학교[MASK] 갔다")
+    acting = _fill(model, tok, "배우들 [MASK] 너무 좋았다")
+    verdict = _fill(model, tok, "이 영화 정말 [MASK].", k=5)
+    assert {"에", "로"} & set(particles), particles  # a particle of direction
+    assert any(t.startswith("연기") for t in acting), acting  # what actors are praised for
+    assert {"좋다", "재밌다", "재미있다", "최고다", "최고"} & set(verdict), verdict
+    assert len({tuple(particles), tuple(acting), tuple(verdict[:3])}) == 3
+
+
+def test_card_figures_come_from_the_benchmark(reference_dir):
+    """The card's generated section matches benchmarks/results/tiny_ko_bert.json, which matches the model."""
+    from helpers.reference import masked_accuracy
+
+    results = json.loads((reference.shipped_dir().parents[1] / "benchmarks" / "results" / "tiny_ko_bert.json")
+                         .read_text(encoding="utf-8"))
+    card = (reference_dir / "README.md").read_text(encoding="utf-8")
+    top1 = results["heldout_combined"]["top1"]
+    assert f"**{100 * top1:.1f} %**" in card
+    assert results["heldout_combined"]["top1"] > results["heldout_combined"]["baseline_top1"] + 0.05
+    metrics = json.loads((reference_dir / "metrics.json").read_text(encoding="utf-8"))
+    assert results["curve"] == metrics["history"]
+    # the chatbot half is quick to recompute: the recorded figure is reproducible from the shipped weights
+    from transformers import AutoTokenizer, BertForMaskedLM
 
     from helpers.data import load_chatbot_data
-    from helpers.models import load_model
 
-    report = json.loads((reference_dir / "build_report.json").read_text(encoding="utf-8"))
-    acc = report["heldout_masked_accuracy"]
-    tokenizer, model = load_model(str(reference_dir), head="mlm")
-    df = load_chatbot_data()
-    train, held = reference.split_heldout(df, report["heldout_questions"])
-    assert held == (reference_dir / "heldout_questions.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    counts = collections.Counter()
-    for text in list(train["question"]) + list(train["answer"]):
-        counts.update(tokenizer(text, add_special_tokens=False)["input_ids"])
-    frequent = [t for t, _ in counts.most_common(5)]
-    rng = np.random.default_rng(0)
-    hits1 = hits5 = total = 0
-    for text in held:
-        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-        for j in rng.choice(len(ids), size=max(1, round(0.15 * len(ids))), replace=False):
-            total += 1
-            hits1 += ids[j] == frequent[0]
-            hits5 += ids[j] in frequent
-    assert acc["masked_tokens"] > 300
-    assert acc["top1"] > hits1 / total and acc["top5"] > hits5 / total + 0.02, (acc, hits1 / total, hits5 / total)
-    # the recorded figure is reproducible from the saved checkpoint
-    again = reference.masked_accuracy(model, tokenizer, held, seed=report["config"]["seed"])
-    assert again == acc
+    tok = AutoTokenizer.from_pretrained(reference_dir)
+    model = BertForMaskedLM.from_pretrained(reference_dir)
+    _, held = reference.split_heldout(load_chatbot_data(), metrics["config"]["heldout_questions"], metrics["config"]["seed"])
+    frequent = tok.convert_tokens_to_ids(metrics["most_frequent_tokens"])
+    again = masked_accuracy(model, tok, held, seed=0, frequent=frequent)
+    assert again == {k: results["heldout_questions"][k] for k in again}

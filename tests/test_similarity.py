@@ -108,3 +108,13 @@ def test_all_poolings_equals_separate_calls(tok_and_model):
     assert set(both) == set(sim.POOLINGS)
     for p in sim.POOLINGS:
         assert torch.equal(both[p], sim.sentence_vectors(model, tok, sim.LECTURE_SENTENCES, pooling=p, batch_size=3))
+
+
+def test_pair_percentile():
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # pair cosines: 0, 0.707, 0.707
+    assert sim.pair_percentile(0.5, x) == pytest.approx(1 / 3)
+    assert sim.pair_percentile(0.9, x) == 1.0
+    assert sim.pair_percentile(-0.1, x) == 0.0
+    assert sim.pair_percentile(0.5, torch.tensor(x)) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="two"):
+        sim.pair_percentile(0.5, np.ones((1, 2)))

@@ -138,3 +138,20 @@ def test_wordpiece_training_is_reproducible_across_processes(tmp_path):
     assert runs[0] == runs[1]
     vocab = dict(tk.train_wordpiece_stable(TEXTS, 150).get_vocab())
     assert all("##" + ch in vocab for ch in {c for t in TEXTS for c in t if not c.isspace()})
+
+
+def test_model_strategy_wraps_a_hugging_face_tokenizer():
+    class FakeTokenizer:
+        unk_token = "<unk>"
+
+        def tokenize(self, text):
+            return ["<unk>" if "깟" in w else w for w in text.split()]
+
+        def __len__(self):
+            return 7
+
+    st = tk.model_strategy(FakeTokenizer(), "model X")
+    assert (st.name, st.family, st.vocab_size) == ("model X", "model", 7)
+    assert st("오늘 깟뻬뜨랑") == ["오늘", tk.UNK]  # the tokenizer's own unk token counts as [UNK]
+    row = tk.comparison_table([st], ["오늘 날씨", "깟 좋다"]).iloc[0]
+    assert row.unk_token_rate == 0.25 and row.unk_sentence_rate == 0.5

@@ -3,9 +3,11 @@
 One module per concern; each docstring says which lessons use it.
 
 - :mod:`helpers.setup`      the call that opens every notebook
-- :mod:`helpers.data`       Chatbot_data: download, checksum, cache, validation
+- :mod:`helpers.data`       the data sets (Chatbot_data, NSMC, KorSTS, ...): registry, download, checksum, cache, parsing
 - :mod:`helpers.models`     one name -> (tokenizer, model): hub id, local dir, or tiny-ko-bert
-- :mod:`helpers.reference`  builds tiny-ko-bert, the offline reference model
+- :mod:`helpers.reference`  the shipped tiny-ko-bert (models/tiny-ko-bert): checksums, held-out accuracy
+- :mod:`helpers.pretrain`   how tiny-ko-bert is built: corpus, WordPiece, MLM + pair pretraining (resumable)
+- :mod:`helpers.wordpiece`  training a Korean WordPiece and wrapping it as a BERT tokenizer
 - :mod:`helpers.mlm`        lesson 01: masking, fill-mask, a live mini pretraining run
 - :mod:`helpers.similarity` lesson 02: sentence vectors (pooler / [CLS] / mean), centering, whitening
 - :mod:`helpers.tokens`     lesson 03: added tokens, special tokens, embedding resizing

@@ -11,19 +11,22 @@ Methods (``method=``):
   output, masked mean of the last hidden states);
 - ``tfidf``: lexical baseline, TF-IDF over character 1-2-grams within words (strong for Korean);
 - ``embed``: IDF-weighted mean of the model's *input* word-piece embeddings (no transformer
-  layers). For tiny-ko-bert these embeddings are seeded from kiwipiepy's CoNg morpheme
-  vectors, i.e. knowledge of Korean from a large corpus (이별 ≈ 헤어지);
-- ``hybrid``: ``0.8 * tfidf + 0.2 * embed`` cosine scores;
+  layers): what pretraining put into the embedding table alone;
+- ``hybrid``: a weighted sum of the ``tfidf`` and ``embed`` cosine scores;
 - ``kiwi``: soft morpheme matching with kiwipiepy's CoNg morpheme embeddings
   (:class:`KiwiMatcher`, a BERTScore-style F1 over content morphemes);
-- ``kiwi-hybrid`` (the default for hub models, :data:`HUB_DEFAULT_METHOD`):
-  ``0.55 * tfidf + 0.45 * kiwi``; it does not use the BERT model at all;
+- ``kiwi-hybrid`` (the default for every other model, :data:`HUB_DEFAULT_METHOD`):
+  a weighted sum of ``tfidf`` and ``kiwi``; it does not use the BERT model at all;
 - ``contrastive``: mean-pooled vectors of the encoder after a contrastive fine-tune on questions
   that share an answer (:func:`ensure_contrastive_encoder`; the answers of the leave-one-out
   test are held out, so nothing leaks);
-- ``ensemble`` (the default for tiny-ko-bert, :data:`DEFAULT_METHOD`):
-  ``0.5 * tfidf + 0.35 * kiwi + 0.15 * contrastive`` (weights in :data:`METHOD_WEIGHTS`, chosen on
-  the leave-one-out set by ``benchmarks/tune_weights.py``).
+- ``ensemble`` (the default for tiny-ko-bert, :data:`DEFAULT_METHOD`): a weighted sum of
+  ``tfidf``, ``kiwi`` and ``contrastive``.
+
+The weights of the combined methods are in :data:`METHOD_WEIGHTS`, chosen for tiny-ko-bert on the
+leave-one-out set by ``benchmarks/tune_weights.py``. The fine-tune behind ``contrastive`` and
+``ensemble`` is only worth its CPU time for small models: :func:`finetune_affordable` and
+:func:`methods_for` say which methods lesson 04 runs for a given model.
 
 Cache: ``<cache>/chatbot/index-<key>/`` with ``manifest.json`` (key, sha256 of each file),
 ``meta.json``, ``dense.npy`` (+ ``idf.npy``), ``tfidf.npz`` + ``tfidf_vocab.json``, ``kiwi_*.npy`` (no pickle). The key
@@ -64,6 +67,9 @@ METHOD_WEIGHTS = {
 }
 MODEL_FREE = ("tfidf", "kiwi", "kiwi-hybrid")  # methods whose index does not depend on the BERT model
 FINETUNED = ("contrastive", "ensemble")        # methods that use the contrastively fine-tuned encoder
+# above this many parameters the contrastive fine-tune is a long CPU job (a base-size BERT has ~110 M):
+# lesson 04 then leaves out the FINETUNED methods (see finetune_affordable)
+MAX_FINETUNE_PARAMETERS = 20_000_000
 MAX_QUERY_CHARS = 200  # longer queries are truncated (and the caller is told)
 MAX_TOKENS = 64
 SINGLE_THREAD_QUERIES = 4  # encode up to this many queries with one torch thread (measured faster on 2 cores)
@@ -648,12 +654,35 @@ def check_method(method: str) -> str:
 def default_method(model_name: str | None = None) -> str:
     """The best configuration shipped for a model: ``ensemble`` for tiny-ko-bert, else ``kiwi-hybrid``.
 
-    (``ensemble`` needs a contrastive fine-tune of the encoder: about two minutes for tiny-ko-bert
-    on a 2-core CPU, far longer for a base-size hub model; ask for it with ``--method ensemble``.)
+    ``ensemble`` needs a contrastive fine-tune of the encoder (minutes for tiny-ko-bert on a 2-core
+    CPU, far longer for a base-size hub model) and its weights were tuned for tiny-ko-bert; ask for
+    it explicitly with ``--method ensemble``.
     """
     from .models import REFERENCE_NAME, resolve_model_name
 
     return DEFAULT_METHOD if resolve_model_name(model_name) == REFERENCE_NAME else HUB_DEFAULT_METHOD
+
+
+def parameter_count(model) -> int:
+    """Number of parameters of a torch model (lesson 04 prints it next to the fine-tune decision)."""
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+def finetune_affordable(model, max_parameters: int = MAX_FINETUNE_PARAMETERS) -> bool:
+    """True when the contrastive fine-tune of ``model`` is a short CPU job (at most ``max_parameters``).
+
+    tiny-ko-bert (a few million parameters) fine-tunes in minutes on 2 cores; a base-size hub BERT
+    (~110 M) would take far longer, so lesson 04 skips it there and says so.
+    """
+    return parameter_count(model) <= max_parameters
+
+
+def methods_for(model, max_parameters: int = MAX_FINETUNE_PARAMETERS) -> tuple[str, ...]:
+    """The methods lesson 04 compares for ``model``: all of :data:`METHODS`, without the fine-tuned
+    ones (:data:`FINETUNED`) when :func:`finetune_affordable` says the fine-tune is too costly."""
+    if finetune_affordable(model, max_parameters):
+        return METHODS
+    return tuple(m for m in METHODS if m not in FINETUNED)
 
 
 def index_key(model_name: str, method: str, data_checksum: str) -> str:
@@ -680,10 +709,13 @@ def _model_identity(model_name: str) -> dict:
 
     source = model_source(model_name)
     identity = {"name": model_name}
-    if Path(source).is_dir():  # a local build: its manifest / weights identify it
-        manifest = Path(source) / "manifest.json"
-        identity["files"] = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else \
-            _sha256(Path(source) / "model.safetensors")
+    if Path(source).is_dir():  # a local folder: its checksum listing (shipped tiny-ko-bert) or its weights
+        for listing in ("checksums.sha256", "manifest.json"):
+            if (Path(source) / listing).is_file():
+                identity["files"] = _sha256(Path(source) / listing)
+                break
+        else:
+            identity["files"] = _sha256(Path(source) / "model.safetensors")
     return identity
 
 

@@ -238,6 +238,55 @@ def fine_tune(model, tokenizer, train_texts, train_labels, val_texts, val_labels
     return TrainResult(history=pd.DataFrame(rows), steps=total, batch_size=batch_size, epochs=epochs, examples=n)
 
 
+# above this many parameters a full fine-tune on a 2-core CPU takes tens of minutes (a base-size BERT
+# has ~110 M): lesson 05 then trains 1 epoch on a stratified subset (see training_plan)
+MAX_FULL_FINETUNE_PARAMETERS = 20_000_000
+LARGE_MODEL_EXAMPLES = 2000
+LARGE_MODEL_MAX_LR = 5e-5
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """How much lesson 05 trains a given model (:func:`training_plan`); ``note`` says why, in one line."""
+
+    epochs: int
+    examples: int
+    lr: float
+    parameters: int
+    reduced: bool
+    note: str
+
+
+def training_plan(model, n_train: int, *, epochs: int, lr: float,
+                  max_parameters: int = MAX_FULL_FINETUNE_PARAMETERS,
+                  large_examples: int = LARGE_MODEL_EXAMPLES) -> TrainingPlan:
+    """The fine-tuning budget for ``model``: the full run for small models, a short one for large ones.
+
+    Up to ``max_parameters`` parameters (tiny-ko-bert and other small models): ``epochs`` over all
+    ``n_train`` questions at ``lr``. Above it (a base-size hub BERT, ~110 M parameters, would need
+    tens of minutes per epoch on a 2-core CPU): 1 epoch over ``large_examples`` questions and a
+    learning rate of at most 5e-5, the usual range for BERT-base. Used by lesson 05.
+    """
+    parameters = int(sum(p.numel() for p in model.parameters()))
+    if parameters <= max_parameters:
+        return TrainingPlan(epochs, n_train, lr, parameters, False,
+                            f"{parameters:,} parameters: full run, {epochs} epoch(s) over {n_train:,} questions, lr {lr:g}")
+    examples, small_lr = min(n_train, large_examples), min(lr, LARGE_MODEL_MAX_LR)
+    return TrainingPlan(1, examples, small_lr, parameters, True,
+                        f"{parameters:,} parameters (> {max_parameters:,}): shortened for a CPU, 1 epoch over "
+                        f"{examples:,} of {n_train:,} questions, lr {small_lr:g}; scores will be lower than a full run")
+
+
+def stratified_subset(frame: pd.DataFrame, n: int, seed: int = SEED, label: str = "label") -> pd.DataFrame:
+    """``n`` rows of ``frame`` with the label proportions kept (all of it when ``n >= len(frame)``)."""
+    if n >= len(frame):
+        return frame
+    from sklearn.model_selection import train_test_split
+
+    subset, _ = train_test_split(frame, train_size=n, stratify=frame[label], random_state=seed)
+    return subset.sort_index().reset_index(drop=True)
+
+
 def head_summary(model) -> pd.DataFrame:
     """Parameter counts: the encoder (embeddings + layers), the pooler, and the classification head.
 

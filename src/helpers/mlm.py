@@ -5,13 +5,18 @@
   :func:`masking_table` lays the result out token by token with the labels the loss uses.
 - :func:`fill_mask` gives the top-k predictions (with probabilities) for a ``[MASK]``.
 - :func:`new_tiny_mlm` + :func:`mini_pretrain` train a fresh, very small ``BertForMaskedLM`` for a minute, so a
-  learner can watch the loss fall and the fill-mask answers change.
+  learner can watch the loss fall and the fill-mask answers change. Its cost stays the same for
+  any checkpoint's tokenizer: :func:`masked_lm_loss` runs the output layer only at the chosen
+  positions, and a vocabulary above :data:`MINI_MAX_VOCAB` pieces is capped (``CappedVocabMLM``).
+- :func:`top_k_overlap` (do the candidates change with the context?) and :func:`frequent_ids`
+  (the frequency baseline) compare the mini model with a pretrained one.
 - :func:`visibility_table` contrasts what BERT (bidirectional) and GPT (causal) may look at.
 
 Used by lesson 01 (``notebooks/01_mlm_intuition.ipynb``).
 """
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -116,13 +121,86 @@ def tiny_mlm_config(tokenizer, hidden_size: int = 64, layers: int = 2, heads: in
                       max_position_embeddings=128, pad_token_id=tokenizer.pad_token_id)
 
 
-def new_tiny_mlm(tokenizer, seed: int = 42, config=None):
-    """A *fresh* ``BertForMaskedLM`` with random weights (same tokenizer), in eval mode."""
+MINI_MAX_VOCAB = 8000  # the live mini model learns at most this many word pieces (see new_tiny_mlm)
+
+
+def capped_vocabulary(tokenizer, texts: list[str], size: int = MINI_MAX_VOCAB) -> list[int]:
+    """The ids a capped mini model keeps: every special id, then the most frequent ids of ``texts``
+    (ties by id) up to ``size`` ids in all; sorted."""
+    special = sorted(set(tokenizer.all_special_ids))
+    if size <= len(special):
+        raise ValueError(f"size must exceed the {len(special)} special tokens; got {size}.")
+    frequent = frequent_ids(tokenizer, texts, n=size - len(special))
+    return sorted(set(special) | set(frequent))
+
+
+@functools.cache
+def _capped_class():
     import torch
     from transformers import BertForMaskedLM
 
+    class CappedVocabMLM(BertForMaskedLM):
+        """A ``BertForMaskedLM`` that knows only ``keep_ids`` of a tokenizer's vocabulary.
+
+        It is called with the tokenizer's own ids: ids it does not keep are read as [UNK] (inputs
+        and labels), and its logits cover the tokenizer's whole vocabulary with -inf outside
+        ``keep_ids``, so :func:`fill_mask`, :func:`mini_pretrain` and masked-token accuracy use it
+        like any MLM. Its embedding and output layers have ``len(keep_ids)`` rows, so its size
+        and speed do not depend on how large the tokenizer's vocabulary is.
+        """
+
+        def __init__(self, config, keep_ids, full_vocab_size: int, unk_id: int):
+            super().__init__(config)
+            keep = torch.as_tensor(keep_ids, dtype=torch.long)
+            if unk_id not in keep.tolist():
+                raise ValueError("keep_ids must contain the [UNK] id.")
+            compact = torch.full((full_vocab_size,), keep.tolist().index(unk_id), dtype=torch.long)
+            compact[keep] = torch.arange(len(keep))
+            self.register_buffer("keep_ids", keep, persistent=False)
+            self.register_buffer("compact_ids", compact, persistent=False)
+            self.full_vocab_size = full_vocab_size
+
+        def to_compact(self, batch: dict) -> dict:
+            """``batch`` with ``input_ids`` and ``labels`` moved to the model's own ids."""
+            out = dict(batch)
+            out["input_ids"] = self.compact_ids[batch["input_ids"]]
+            labels = batch.get("labels")
+            if labels is not None:
+                out["labels"] = torch.where(labels == IGNORE_INDEX, labels, self.compact_ids[labels.clamp(min=0)])
+            return out
+
+        def forward(self, input_ids=None, labels=None, **kwargs):
+            ids = self.to_compact({"input_ids": input_ids, "labels": labels})
+            out = super().forward(input_ids=ids["input_ids"], labels=ids["labels"], **kwargs)
+            full = out.logits.new_full((*out.logits.shape[:-1], self.full_vocab_size), float("-inf"))
+            full[..., self.keep_ids] = out.logits
+            out.logits = full
+            return out
+
+    return CappedVocabMLM
+
+
+def new_tiny_mlm(tokenizer, seed: int = 42, config=None, texts: list[str] | None = None,
+                 max_vocab: int = MINI_MAX_VOCAB):
+    """A *fresh* ``BertForMaskedLM`` with random weights (same tokenizer), in eval mode.
+
+    If the tokenizer has more than ``max_vocab`` ids and ``texts`` are given (the texts it will
+    be trained on), the model keeps only the ``max_vocab`` most frequent ids of ``texts`` (see
+    ``CappedVocabMLM`` in this module): with a 119k-piece tokenizer, the output layer would
+    otherwise be most of the model and of every training step. Smaller tokenizers are used whole.
+    """
+    import torch
+    from transformers import BertForMaskedLM
+
+    config = config or tiny_mlm_config(tokenizer)
+    capped = texts is not None and len(tokenizer) > max_vocab
+    keep = capped_vocabulary(tokenizer, texts, max_vocab) if capped else None
     torch.manual_seed(seed)
-    model = BertForMaskedLM(config or tiny_mlm_config(tokenizer))
+    if capped:
+        config.vocab_size = len(keep)
+        model = _capped_class()(config, keep, len(tokenizer), tokenizer.unk_token_id)
+    else:
+        model = BertForMaskedLM(config)
     return model.eval()
 
 
@@ -131,8 +209,10 @@ def mini_pretrain(model, tokenizer, texts: list[str], steps: int = 300, batch_si
     """Pretrain ``model`` (a ``BertForMaskedLM``) in place with the MLM loss only.
 
     Each step masks a random batch of ``texts`` with the same collator as :func:`mask_for_mlm`
-    and takes one AdamW step. Deterministic for a given seed and thread count. Returns
-    ``(list of per-step losses, seconds taken)``; the model is left in eval mode.
+    and takes one AdamW step on :func:`masked_lm_loss` (the model's own MLM loss, with the
+    output layer run only at the chosen positions). Deterministic for a given seed and thread
+    count. ``model`` may be a capped mini model from :func:`new_tiny_mlm`.
+    Returns ``(list of per-step losses, seconds taken)``; the model is left in eval mode.
 
     Runs on ``threads`` torch threads (restored afterwards): the matrices of this tiny model
     are so small that one thread is faster than two, and on a busy 2-core machine two threads
@@ -145,7 +225,7 @@ def mini_pretrain(model, tokenizer, texts: list[str], steps: int = 300, batch_si
         raise ValueError(f"Need at least batch_size={batch_size} texts; got {len(texts)}.")
     if steps < 1:
         raise ValueError("steps must be at least 1.")
-    if model.config.vocab_size < len(tokenizer):
+    if getattr(model, "full_vocab_size", model.config.vocab_size) < len(tokenizer):
         raise ValueError(f"The model knows {model.config.vocab_size} ids but the tokenizer has {len(tokenizer)}. "
                          "Fix: model.resize_token_embeddings(len(tokenizer)).")
     torch.manual_seed(seed)
@@ -161,7 +241,7 @@ def mini_pretrain(model, tokenizer, texts: list[str], steps: int = 300, batch_si
     try:
         for _ in range(steps):
             batch = collator([encoded[i] for i in rng.choice(len(encoded), size=batch_size, replace=False)])
-            loss = model(**batch).loss
+            loss = masked_lm_loss(model, batch)
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
@@ -170,6 +250,59 @@ def mini_pretrain(model, tokenizer, texts: list[str], steps: int = 300, batch_si
         torch.set_num_threads(previous_threads)
         model.eval()
     return losses, time.perf_counter() - start
+
+
+def masked_lm_loss(model, batch):
+    """The MLM loss of ``model`` on a masked ``batch``, projecting to the vocabulary only where it counts.
+
+    Equal to ``model(**batch).loss`` (cross-entropy over the positions whose label is not -100),
+    but the output layer (hidden size x vocabulary) runs on the chosen ~15 % of the positions
+    instead of all of them: with a 119k-piece vocabulary that layer is most of the cost of a
+    small model. Works for a ``BertForMaskedLM`` (its ``bert`` encoder and ``cls`` head); any
+    other model falls back to ``model(**batch).loss``.
+    """
+    import torch
+
+    chosen = batch["labels"] != IGNORE_INDEX
+    if not (hasattr(model, "bert") and hasattr(model, "cls")) or not bool(chosen.any()):
+        return model(**batch).loss
+    if hasattr(model, "to_compact"):  # a capped mini model: its own ids
+        batch = model.to_compact(batch)
+    labels = batch["labels"]
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    hidden = model.bert(**inputs).last_hidden_state
+    logits = model.cls(hidden[chosen])
+    return torch.nn.functional.cross_entropy(logits, labels[chosen])
+
+
+def top_k_overlap(tables, token_col: str = "token") -> float:
+    """How much the top-k lists of different queries agree: the mean, over pairs of queries, of
+    the share of top-k tokens they have in common (1.0 = every query gets the same candidates).
+
+    ``tables`` are :func:`fill_mask` results (one per query). A model that has learned only
+    which tokens are frequent scores near 1; one that reads the context scores lower.
+    """
+    sets = [set(t[token_col]) for t in tables]
+    if len(sets) < 2:
+        raise ValueError("Need the top-k tables of at least two queries.")
+    shares = [len(a & b) / max(len(a), len(b), 1) for i, a in enumerate(sets) for b in sets[i + 1:]]
+    return float(np.mean(shares))
+
+
+def frequent_ids(tokenizer, texts: list[str], n: int = 5) -> list[int]:
+    """The ``n`` most frequent token ids in ``texts`` (special tokens excluded; ties by id).
+
+    The guess of a model that knows only token frequencies: the baseline for masked-token
+    accuracy (:func:`helpers.reference.masked_accuracy` takes it as ``frequent``).
+    """
+    from collections import Counter
+
+    special = set(tokenizer.all_special_ids)
+    encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"] if len(texts) else []
+    counts = Counter(i for ids in encoded for i in ids if i not in special)
+    if not counts:
+        raise ValueError("The texts contain no (non-special) tokens.")
+    return [i for i, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
 def smooth(values: list[float], window: int = 20) -> np.ndarray:

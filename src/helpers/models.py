@@ -1,7 +1,8 @@
 """One name -> ``(tokenizer, model)``: a hub id, a local checkpoint directory, or ``tiny-ko-bert``.
 
 The name comes from the argument, else ``$BERT_MODEL``, else ``tiny-ko-bert`` (the offline
-reference model that :mod:`helpers.reference` builds from the chatbot data). Every path ends
+reference model shipped in ``models/tiny-ko-bert``, checked against its checksums by
+:mod:`helpers.reference`). Every path ends
 in the same ``AutoTokenizer.from_pretrained`` / ``AutoModel*.from_pretrained`` calls; nothing
 is substituted silently: a hub id that cannot be loaded raises :class:`ModelNotAvailableError`
 naming ``BERT_MODEL=tiny-ko-bert`` as the offline choice.
@@ -53,7 +54,7 @@ def display_name(name: str | None = None) -> str:
 
 
 def model_source(name: str | None = None) -> str:
-    """What ``from_pretrained`` receives for ``name``: a hub id or a directory (building tiny-ko-bert if needed)."""
+    """What ``from_pretrained`` receives for ``name``: a hub id or a directory (the verified shipped tiny-ko-bert)."""
     name = resolve_model_name(name)
     if name == REFERENCE_NAME:
         from .reference import ensure_reference_model
@@ -115,5 +116,5 @@ def _not_available(source: str, exc: Exception) -> ModelNotAvailableError:
     return ModelNotAvailableError(
         f"Cannot load the hub model {source!r}: {why}. Fix: connect to the internet once to cache it, "
         f"point BERT_MODEL at a local directory saved with save_pretrained, or run offline with "
-        f"BERT_MODEL={REFERENCE_NAME} (the reference model this project builds itself)."
+        f"BERT_MODEL={REFERENCE_NAME} (the reference model shipped with this project)."
     )

@@ -5,7 +5,8 @@
 - :func:`sentence_vectors`: batched (padding + attention mask) vectors with three poolings:
   ``"pooler"`` (``pooler_output``: [CLS] through the trained dense+tanh layer), ``"cls"``
   (``last_hidden_state[:, 0]``) and ``"mean"`` (mean over real tokens, padding excluded).
-- :func:`cosine_matrix`, :func:`mean_pairwise_cosine` (anisotropy), and :class:`Whitening`, a
+- :func:`cosine_matrix`, :func:`mean_pairwise_cosine` (anisotropy), :func:`pair_percentile`
+  (one cosine read against the cosines of random pairs), and :class:`Whitening`, a
   mean-centering / whitening transform estimated on a reference set of sentences.
 
 Used by lesson 02 (``notebooks/02_sentence_similarity.ipynb``).
@@ -98,6 +99,21 @@ def mean_pairwise_cosine(vectors) -> float:
     if n < 2:
         raise ValueError("Need at least two vectors.")
     return float((sims.sum() - np.trace(sims)) / (n * (n - 1)))
+
+
+def pair_percentile(score: float, vectors) -> float:
+    """Share of the pairs of *different* ``vectors`` whose cosine is below ``score`` (0 to 1).
+
+    Reads one cosine against a baseline: 0.5 means "as similar as a typical pair of random
+    sentences", near 1 "more similar than almost any random pair", near 0 "less similar than
+    almost any". Lesson 02 uses it for the lecture's sentence pairs against random chatbot questions.
+    """
+    sims = cosine_matrix(vectors)
+    n = sims.shape[0]
+    if n < 2:
+        raise ValueError("Need at least two vectors.")
+    pairs = sims[np.triu_indices(n, k=1)]
+    return float((pairs < score).mean())
 
 
 class Whitening:

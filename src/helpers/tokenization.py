@@ -94,9 +94,9 @@ def train_wordpiece_stable(texts: list[str], vocab_size: int):
     """WordPiece with tiny-ko-bert's settings, the same vocabulary in every process.
 
     Kept as a name of its own for lesson 06; the implementation (and the note on why a fixed
-    order is needed, huggingface/tokenizers #1794) is :func:`helpers.reference.train_wordpiece`.
+    order is needed, huggingface/tokenizers #1794) is :func:`helpers.wordpiece.train_wordpiece`.
     """
-    from .reference import train_wordpiece
+    from .wordpiece import train_wordpiece
 
     return train_wordpiece(texts, vocab_size)
 
@@ -146,6 +146,20 @@ def morpheme_wordpiece_strategy(texts: Iterable[str], analyzer: MorphemeAnalyzer
 
     return Strategy(name or f"morpheme->WordPiece {_k(vocab_size)}", "morpheme+wordpiece", wp.get_vocab_size(),
                     tokenize)
+
+
+def model_strategy(tokenizer, name: str) -> Strategy:
+    """A Hugging Face tokenizer (e.g. the lesson model's) as a :class:`Strategy`, for the same table.
+
+    ``tokenize`` is ``tokenizer.tokenize`` (no [CLS]/[SEP]); the vocabulary size is ``len(tokenizer)``.
+    Its ``[UNK]`` is the tokenizer's own ``unk_token`` mapped to :data:`UNK`, so the rates compare.
+    """
+    unk = getattr(tokenizer, "unk_token", None) or UNK
+
+    def tokenize(text: str) -> list[str]:
+        return [UNK if t == unk else t for t in tokenizer.tokenize(text)]
+
+    return Strategy(name, "model", len(tokenizer), tokenize)
 
 
 def _k(n: int) -> str:

@@ -1,11 +1,12 @@
 """Load songys/Chatbot_data (``ChatbotData.csv``) as a clean DataFrame.
 
-Every lesson starts from :func:`load_chatbot_data`. The source is chosen in this order:
+Every lesson starts from :func:`load_chatbot_data`. The file is the registry entry ``chatbot``
+(:mod:`helpers.data.registry`) and is found in the registry's order:
 
 1. an explicit ``path`` argument;
-2. the ``CHATBOT_DATA`` environment variable;
+2. the ``CHATBOT_DATA`` environment variable (the file), else ``$KO_BERT_DATA/ChatbotData.csv``;
 3. the user cache (``<cache>/data/ChatbotData.csv``, verified by sha256);
-4. a download from the upstream GitHub raw URL, verified by sha256 and written atomically.
+4. a download from the pinned upstream commit, verified by sha256 and written atomically.
 
 The real quirks of the file are handled and *reported* in ``df.attrs["quirks"]``
 (see :func:`describe_quirks`): one label written ``"2   "``, repeated questions, and
@@ -14,117 +15,58 @@ questions that have more than one answer.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 from pathlib import Path
 
 import pandas as pd
 
-from .paths import cache_dir
+from .fetch import DataError, download_file, sha256_file
+from .registry import DATASETS, data_cache, fix_hint, locate
 
-DATA_URL = "https://raw.githubusercontent.com/songys/Chatbot_data/master/ChatbotData.csv"
-DATA_SHA256 = "287eb129695b577321c80ad397bb3c2279164d4ca577874d129fd3db5b30afe2"
+SPEC = DATASETS["chatbot"]
 DATA_FILENAME = "ChatbotData.csv"
+DATA_SHA256 = SPEC.files[DATA_FILENAME]
+DATA_URL = SPEC.file_url(DATA_FILENAME)  # the pinned commit, not a moving branch
 LABEL_NAMES = {0: "일상 (everyday)", 1: "이별 (breakup/negative)", 2: "사랑 (love/positive)"}
 REQUIRED_COLUMNS = ("Q", "A", "label")
 
-
-class DataError(ValueError):
-    """The chatbot data could not be loaded; the message says how to fix it."""
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Return the hex sha256 of a file (streamed)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+__all__ = ["DATA_FILENAME", "DATA_SHA256", "DATA_URL", "LABEL_NAMES", "DataError", "describe_quirks",
+           "download_chatbot_data", "load_chatbot_data", "parse_chatbot_csv", "resolve_data_path", "sha256_file"]
 
 
 def download_chatbot_data(
     dest_dir: str | os.PathLike | None = None,
     *,
-    url: str = DATA_URL,
+    url: str | None = None,
     sha256: str = DATA_SHA256,
     timeout: float = 30.0,
 ) -> Path:
-    """Download ``ChatbotData.csv`` into ``dest_dir`` and verify its sha256.
+    """Download ``ChatbotData.csv`` into ``dest_dir`` (default: the data cache) and verify its sha256.
 
+    ``url`` defaults to the pinned commit (:data:`DATA_URL`, following ``registry.RAW_BASE``).
     The file is fetched by :mod:`pooch`, which writes to a temporary file and only moves it
     into place once the checksum matches, so a failed or mismatched download leaves no file.
+    A copy already there is kept if it verifies and replaced otherwise.
     """
-    import pooch
-    import requests
-
-    dest = Path(dest_dir) if dest_dir is not None else cache_dir() / "data"
-    dest.mkdir(parents=True, exist_ok=True)
-    target = dest / DATA_FILENAME
+    target = data_cache(dest_dir) / DATA_FILENAME
     if target.exists():
         if sha256_file(target) == sha256:
             return target
         target.unlink()  # stale or corrupt copy: never serve it
-    try:
-        fetched = pooch.retrieve(
-            url,
-            known_hash=f"sha256:{sha256}",
-            fname=DATA_FILENAME,
-            path=dest,
-            progressbar=False,
-            downloader=pooch.HTTPDownloader(timeout=timeout, progressbar=False),
-        )
-    except ValueError as exc:  # pooch raises ValueError on a hash mismatch
-        _remove_partials(dest)
-        raise DataError(
-            f"Checksum mismatch for {url}: the downloaded file is not the expected "
-            f"ChatbotData.csv (sha256 {sha256[:12]}…), so nothing was saved. "
-            "Fix: try again later; if it persists, download the file by hand from "
-            "https://github.com/songys/Chatbot_data and set CHATBOT_DATA=/path/to/ChatbotData.csv."
-        ) from exc
-    except (requests.exceptions.RequestException, OSError) as exc:
-        _remove_partials(dest)
-        raise DataError(
-            f"Could not download ChatbotData.csv from {url} ({type(exc).__name__}) and no "
-            "local copy was found. Fix: connect to the internet and run again, or copy the "
-            "file to this machine and set CHATBOT_DATA=/path/to/ChatbotData.csv "
-            "(or pass path=... to load_chatbot_data)."
-        ) from exc
-    return Path(fetched)
-
-
-def _remove_partials(dest: Path) -> None:
-    for leftover in dest.glob(f"*{DATA_FILENAME}*"):
-        if leftover.name != DATA_FILENAME:
-            leftover.unlink(missing_ok=True)
-    target = dest / DATA_FILENAME
-    if target.exists() and sha256_file(target) != DATA_SHA256:
-        target.unlink()
+    return download_file(url or SPEC.file_url(DATA_FILENAME), sha256, target, what=DATA_FILENAME,
+                         fix=fix_hint(SPEC, DATA_FILENAME), timeout=timeout)
 
 
 def resolve_data_path(
     path: str | os.PathLike | None = None,
     *,
     cache: str | os.PathLike | None = None,
-    url: str = DATA_URL,
+    url: str | None = None,
     sha256: str = DATA_SHA256,
 ) -> Path:
-    """Find the CSV: explicit path, ``$CHATBOT_DATA``, cache, then download."""
-    if path is None:
-        path = os.environ.get("CHATBOT_DATA") or None
-        origin = "CHATBOT_DATA"
-    else:
-        origin = "path argument"
-    if path is not None:
-        candidate = Path(path).expanduser()
-        if not candidate.is_file():
-            raise DataError(
-                f"ChatbotData file not found: {candidate} (from the {origin}). Fix: point it at "
-                "an existing ChatbotData.csv, or unset CHATBOT_DATA to use the cached/downloaded copy."
-            )
-        return candidate
-    dest = Path(cache) if cache is not None else cache_dir() / "data"
-    return download_chatbot_data(dest, url=url, sha256=sha256)
+    """Find the CSV: explicit path, ``$CHATBOT_DATA``, ``$KO_BERT_DATA``, cache, then download."""
+    return locate("chatbot", path=path, cache=cache, url=url, sha256=sha256).path
 
 
 def _read_text(path: Path) -> str:
@@ -188,20 +130,21 @@ def load_chatbot_data(
     path: str | os.PathLike | None = None,
     *,
     cache: str | os.PathLike | None = None,
-    url: str = DATA_URL,
+    url: str | None = None,
     sha256: str = DATA_SHA256,
 ) -> pd.DataFrame:
     """Return Chatbot_data as a DataFrame with columns ``question``, ``answer``, ``label`` (int).
 
     All 11,823 rows are kept (repeated questions too: they are real data). ``df.attrs`` holds
-    ``sha256``, ``official`` (whether the checksum matches upstream) and ``quirks``.
+    ``sha256``, ``official`` (whether the checksum matches upstream: a copy you name is loaded
+    even when it differs, flagged ``False``), ``quirks`` and the registry's source fields.
     Used by every lesson (01–06) and by :mod:`helpers.reference`.
     """
-    csv_path = resolve_data_path(path, cache=cache, url=url, sha256=sha256)
-    text = _read_text(csv_path)
-    df, quirks = parse_chatbot_csv(text, name=csv_path.name)
-    digest = hashlib.sha256(csv_path.read_bytes()).hexdigest()
-    df.attrs.update({"sha256": digest, "official": digest == DATA_SHA256, "quirks": quirks})
+    found = locate("chatbot", path=path, cache=cache, url=url, sha256=sha256)
+    text = _read_text(found.path)
+    df, quirks = parse_chatbot_csv(text, name=found.path.name)
+    df.attrs.update(found.attrs(SPEC))
+    df.attrs.update({"sha256": found.checksum, "official": found.checksum == DATA_SHA256, "quirks": quirks})
     return df
 
 

@@ -1,0 +1,33 @@
+"""Pretrain ``tiny-ko-bert`` on Korean text: corpus, WordPiece, MLM + pair objective, resumable.
+
+The build runs in a work directory and goes through stages, each saved before the next starts,
+so an interrupted build continues where it stopped (``python -m helpers.pretrain --work DIR``):
+
+1. ``corpus``: NSMC raw reviews (minus held-out movies), Chatbot_data questions and answers
+   (minus the held-out questions of :func:`helpers.reference.split_heldout`), KorSTS train,
+   Question_pair train and ParaKQC sentences; de-duplicated. Held-out reviews and questions are
+   written to ``heldout.jsonl`` and never train anything.
+2. ``tokenizer``: a cased WordPiece trained on that corpus (Hangul kept whole).
+3. ``units``: every training text encoded once into sentence pairs (A, B): consecutive packed
+   review chunks of one movie, a chatbot question and its answer, KorSTS / Question_pair pairs,
+   two paraphrases of a ParaKQC set. Stored as ``.npy`` arrays (no pickle).
+4. ``train``: ``BertForPreTraining`` with transformers' ``DataCollatorForLanguageModeling``
+   (15 % of tokens, 80/10/10), the vocabulary projection computed only at masked positions, and a
+   pair loss on the pooler (B is the true partner or a random one, 50/50). Checkpoints (weights,
+   AdamW state, step) every ``checkpoint_every`` steps; every batch, the collator's mask and every
+   dropout draw are seeded by the step number, so a resumed run continues bit for bit.
+5. ``export``: the final model, tokenizer and ``metrics.json`` in ``WORK/final``.
+
+Used by ``make model`` (full recipe) and the unit tests (the ``tiny`` recipe, seconds).
+"""
+from __future__ import annotations
+
+from .build import build, export, main
+from .config import HELD_OUT_MOVIE_PERCENT, PretrainConfig
+from .corpus import build_corpus, build_tokenizer, corpus_texts, heldout_texts, movie_is_heldout
+from .train import heldout_accuracy, new_model, pretraining_loss, train
+from .units import Units, build_units
+
+__all__ = ["HELD_OUT_MOVIE_PERCENT", "PretrainConfig", "Units", "build", "build_corpus", "build_tokenizer",
+           "build_units", "corpus_texts", "export", "heldout_accuracy", "heldout_texts", "main",
+           "movie_is_heldout", "new_model", "pretraining_loss", "train"]
