@@ -214,6 +214,9 @@ def test_new_tiny_mlm_caps_only_a_large_vocabulary(tok_and_model, questions):
     assert capped.config.vocab_size == 300 and capped.get_input_embeddings().num_embeddings == 300
     again = mlm.new_tiny_mlm(tok, seed=3, texts=questions[:500], max_vocab=300)
     assert all(torch.equal(a, b) for a, b in zip(capped.parameters(), again.parameters()))  # seeded
+    config = mlm.tiny_mlm_config(tok, hidden_size=32, layers=1)
+    assert mlm.new_tiny_mlm(tok, config=config, texts=questions[:500], max_vocab=300).config.vocab_size == 300
+    assert config.vocab_size == len(tok)  # the caller's config is not changed
 
 
 def test_capped_model_speaks_the_tokenizers_ids(tok_and_model, questions):

@@ -61,9 +61,9 @@ HUB_DEFAULT_METHOD = "kiwi-hybrid"   # the default for any other model: no CPU f
 # weights of the score components (``tfidf``, ``kiwi``, ``dense``) of the combined methods: the best
 # leave-one-out MRR on a 0.05 grid, found by benchmarks/tune_weights.py (never tuned on the paraphrases)
 METHOD_WEIGHTS = {
-    "hybrid": {"tfidf": 0.8, "dense": 0.2},
+    "hybrid": {"tfidf": 0.95, "dense": 0.05},
     "kiwi-hybrid": {"tfidf": 0.55, "kiwi": 0.45},
-    "ensemble": {"tfidf": 0.5, "kiwi": 0.35, "dense": 0.15},
+    "ensemble": {"tfidf": 0.3, "kiwi": 0.4, "dense": 0.3},
 }
 MODEL_FREE = ("tfidf", "kiwi", "kiwi-hybrid")  # methods whose index does not depend on the BERT model
 FINETUNED = ("contrastive", "ensemble")        # methods that use the contrastively fine-tuned encoder

@@ -16,6 +16,7 @@ Used by lesson 01 (``notebooks/01_mlm_intuition.ipynb``).
 """
 from __future__ import annotations
 
+import copy
 import functools
 import time
 
@@ -197,6 +198,7 @@ def new_tiny_mlm(tokenizer, seed: int = 42, config=None, texts: list[str] | None
     keep = capped_vocabulary(tokenizer, texts, max_vocab) if capped else None
     torch.manual_seed(seed)
     if capped:
+        config = copy.deepcopy(config)  # the caller's config is left as it was
         config.vocab_size = len(keep)
         model = _capped_class()(config, keep, len(tokenizer), tokenizer.unk_token_id)
     else:
@@ -258,8 +260,9 @@ def masked_lm_loss(model, batch):
     Equal to ``model(**batch).loss`` (cross-entropy over the positions whose label is not -100),
     but the output layer (hidden size x vocabulary) runs on the chosen ~15 % of the positions
     instead of all of them: with a 119k-piece vocabulary that layer is most of the cost of a
-    small model. Works for a ``BertForMaskedLM`` (its ``bert`` encoder and ``cls`` head); any
-    other model falls back to ``model(**batch).loss``.
+    small model. Works for a ``BertForMaskedLM`` (its ``bert`` encoder and ``cls`` head; a capped
+    mini model from :func:`new_tiny_mlm` first moves the ids to its own); any other model falls
+    back to ``model(**batch).loss``.
     """
     import torch
 
@@ -280,7 +283,8 @@ def top_k_overlap(tables, token_col: str = "token") -> float:
     the share of top-k tokens they have in common (1.0 = every query gets the same candidates).
 
     ``tables`` are :func:`fill_mask` results (one per query). A model that has learned only
-    which tokens are frequent scores near 1; one that reads the context scores lower.
+    which tokens are frequent scores near 1; one that reads the context scores lower, and so
+    does an untrained one (its candidates are random): read it beside masked-token accuracy.
     """
     sets = [set(t[token_col]) for t in tables]
     if len(sets) < 2:

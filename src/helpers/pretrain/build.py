@@ -13,6 +13,8 @@ from .corpus import _write_json, build_corpus, build_tokenizer
 from .train import train
 from .units import build_units
 
+MACHINE_FIELDS = ("threads",)  # how to run, not what to build: a resume may change them
+
 
 def build(work: str | os.PathLike, config: PretrainConfig | None = None, *, log=print,
           stop_after: int | None = None) -> Path | None:
@@ -27,7 +29,8 @@ def build(work: str | os.PathLike, config: PretrainConfig | None = None, *, log=
     work.mkdir(parents=True, exist_ok=True)
     saved = work / "config.json"
     if saved.exists():
-        if json.loads(saved.read_text()) != dataclasses.asdict(config):
+        recipe = {k: v for k, v in dataclasses.asdict(config).items() if k not in MACHINE_FIELDS}
+        if {k: v for k, v in json.loads(saved.read_text()).items() if k not in MACHINE_FIELDS} != recipe:
             raise RuntimeError(f"{work} holds a build with another recipe ({saved}). Fix: use a new --work "
                                "folder, or delete this one to start over.")
     else:

@@ -34,7 +34,7 @@ class PretrainConfig:
     eval_every: int = 500
     checkpoint_every: int = 250
     seed: int = 42
-    threads: int = 2
+    threads: int = 2  # a machine setting: a resumed build may use another count (float sums may differ)
 
     @classmethod
     def tiny(cls) -> "PretrainConfig":
