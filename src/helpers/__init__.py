@@ -14,7 +14,7 @@ One module per concern; each docstring says which lessons use it.
 - :mod:`helpers.plots`      lessons 01-02: Hangul-labelled plots (heatmap, top-k bars, loss curve)
 - :mod:`helpers.chatbot`    lesson 04: the retrieval chatbot (index, cache, evaluation, CLI)
 - :mod:`helpers.classify`   lesson 05: fine-tuning a [CLS] classifier and baselines
-- :mod:`helpers.tokenization` lesson 06: Korean tokenization strategies compared
+- :mod:`helpers.tokenization` lesson 08: Korean tokenization strategies compared
 """
 from __future__ import annotations
 

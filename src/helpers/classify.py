@@ -1,7 +1,7 @@
 """Sentence classification on the chatbot labels: split, baselines, fine-tuning loop, metrics, plots.
 
 Used by lesson 05 (fine-tuning ``BertForSequenceClassification`` on the 3 chatbot labels) and
-by lesson 06 (the same split and the same TF-IDF + logistic regression classifier, fed by
+by lesson 08 (the same split and the same TF-IDF + logistic regression classifier, fed by
 different tokenizers).
 
 The task: given a *question* from Chatbot_data, predict its label

@@ -1,6 +1,6 @@
 """Korean tokenization strategies, trained on the chatbot corpus and measured side by side.
 
-Used by lesson 06. Four families, after Park et al. (2020), "An Empirical Study of Tokenization
+Used by lesson 08. Four families, after Park et al. (2020), "An Empirical Study of Tokenization
 Strategies for Various Korean NLP Tasks" (arXiv 2010.02534):
 
 - **syllable** (character): every Hangul syllable / character is a token;
@@ -93,7 +93,7 @@ def syllable_strategy(texts: Iterable[str], min_count: int = 1) -> Strategy:
 def train_wordpiece_stable(texts: list[str], vocab_size: int):
     """WordPiece with tiny-ko-bert's settings, the same vocabulary in every process.
 
-    Kept as a name of its own for lesson 06; the implementation (and the note on why a fixed
+    Kept as a name of its own for lesson 08; the implementation (and the note on why a fixed
     order is needed, huggingface/tokenizers #1794) is :func:`helpers.wordpiece.train_wordpiece`.
     """
     from .wordpiece import train_wordpiece
@@ -168,7 +168,7 @@ def _k(n: int) -> str:
 
 def build_strategies(texts: Iterable[str], analyzer: MorphemeAnalyzer | None = None,
                      wordpiece_sizes=(2000, 8000), morpheme_wordpiece_size: int = 4000) -> list[Strategy]:
-    """Train the five strategies of lesson 06 on ``texts``: syllable, WordPiece x2, morpheme, morpheme->WordPiece."""
+    """Train the five strategies of lesson 08 on ``texts``: syllable, WordPiece x2, morpheme, morpheme->WordPiece."""
     texts = sorted(set(texts))
     analyzer = analyzer or MorphemeAnalyzer()
     analyzer.analyze_many(texts)  # one batched pass fills the cache
