@@ -4,11 +4,14 @@ Run from the repository root:
 
     CHATBOT_DATA=... BERT_MODEL=tiny-ko-bert HF_HUB_OFFLINE=1 python benchmarks/tune_weights.py
 
-For ``hybrid``, ``kiwi-hybrid`` and ``ensemble`` it scores every weight vector on a 0.05 grid
-(non-negative, summing to 1) by mean reciprocal rank on the leave-one-out queries (questions of
-the held-out answers; the contrastive fine-tune never sees them), ties broken by top-1. The
-paraphrase sets are not looked at for the choice: they stay a test. Writes
-``benchmarks/results/weights.json``; copy the winners into ``helpers.chatbot.METHOD_WEIGHTS``.
+For ``hybrid``, ``kiwi-hybrid`` and ``ensemble`` (TF-IDF + kiwi + the Sentence-BERT) it scores
+every weight vector on a 0.05 grid (non-negative, summing to 1) by mean reciprocal rank on the
+leave-one-out queries (questions of the held-out answers; tiny-ko-sbert never trained on them),
+ties broken by top-1. The paraphrase sets are not looked at for the choice: they stay a test.
+The grid includes every single component (weight 1), so ``default_method`` is ``ensemble`` only
+if combining beats each component alone on leave-one-out; otherwise it is that component's method.
+Writes ``benchmarks/results/weights.json``; copy the winners into
+``helpers.chatbot.METHOD_WEIGHTS`` and ``default_method`` into ``helpers.chatbot.DEFAULT_METHOD``.
 
 It also records a *ceiling*, never used for the choice: the best top-1 and top-5 that any
 weighting of the ``ensemble`` components on the same grid reaches on each paraphrase set,
@@ -48,7 +51,7 @@ def score_grid(parts: dict, names, answers, expected, exclude=None):
 
 
 def components(ensemble, hybrid, queries) -> dict:
-    """Every component's scores, computed once: TF-IDF, kiwi and the fine-tuned encoder from the
+    """Every component's scores, computed once: TF-IDF, kiwi and the Sentence-BERT from the
     ``ensemble`` index, the input-embedding average (``hybrid``'s dense part) as ``embed``."""
     parts = ensemble.component_scores(queries)
     parts["embed"] = hybrid.encoder(queries) @ hybrid.dense.T
@@ -100,6 +103,10 @@ def main() -> int:
         result["methods"][method] = {"weights": weights, "leave_one_out": m,
                                      "runners_up": [{"weights": w, **rm} for w, rm in scored[1:4]]}
         print(method, json.dumps(weights), json.dumps(m), flush=True)
+    single = {"tfidf": "tfidf", "kiwi": "kiwi", "dense": "sbert"}
+    chosen = {k: w for k, w in result["methods"]["ensemble"]["weights"].items() if w}
+    result["default_method"] = "ensemble" if len(chosen) > 1 else single[next(iter(chosen))]
+    print("default method:", result["default_method"], flush=True)
     result["ceiling_on_test_sets"] = ceiling(ensemble, hybrid, answers)
     print("ceiling", json.dumps(result["ceiling_on_test_sets"]), flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)

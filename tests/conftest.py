@@ -15,10 +15,17 @@ SHARED_CSV = ROOT.parent / "shared" / "data" / "ChatbotData.csv"
 
 
 def real_csv() -> Path:
-    """The local copy of ChatbotData.csv that tests read (CHATBOT_DATA, else ../shared/data)."""
-    path = Path(os.environ.get("CHATBOT_DATA") or SHARED_CSV)
+    """The local copy of ChatbotData.csv that tests read: ``$CHATBOT_DATA``, else
+    ``$KO_BERT_DATA/ChatbotData.csv``, else ``../shared/data`` (the loader's own order)."""
+    if os.environ.get("CHATBOT_DATA"):
+        path = Path(os.environ["CHATBOT_DATA"])
+    elif os.environ.get("KO_BERT_DATA"):
+        path = Path(os.environ["KO_BERT_DATA"]) / "ChatbotData.csv"
+    else:
+        path = SHARED_CSV
     if not path.is_file():
-        pytest.skip("no local ChatbotData.csv: set CHATBOT_DATA=/path/to/ChatbotData.csv")
+        pytest.skip(f"no local ChatbotData.csv at {path}: set KO_BERT_DATA=/path/to/data "
+                    "(a folder laid out like shared/data) or CHATBOT_DATA=/path/to/ChatbotData.csv")
     return path
 
 

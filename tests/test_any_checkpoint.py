@@ -79,6 +79,9 @@ def build_small_bert(csv_path: Path, out: Path) -> dict:
                                   model_max_length=CONFIG["max_position_embeddings"], unk_token="[UNK]",
                                   sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]")
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # save_pretrained's "Writing model shards" bar
     torch.manual_seed(SEED)
     config = BertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, **CONFIG)
     model = BertForPreTraining(config).eval()

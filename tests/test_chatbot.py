@@ -1,13 +1,11 @@
 """Tests for helpers.chatbot (lesson 04): inputs, index build/cache, evaluation, CLI."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -151,8 +149,6 @@ def test_bert_vectors_match_the_manual_cls_and_are_normalised(fast_build):
 
 def test_all_methods_build_and_answer(fast_model_env):
     for method in chatbot.METHODS:
-        if method in chatbot.FINETUNED:  # needs 2+ shared answers: tested below on the real data
-            continue
         index = chatbot.build_index(method, None, SMALL_Q, SMALL_A)
         hit = index.answer(SMALL_Q[4])
         assert isinstance(hit, chatbot.Hit) and hit.answer in SMALL_A
@@ -237,64 +233,48 @@ def test_kiwi_index_cache_round_trip(csv_path, private_cache, monkeypatch):
     assert chatbot.index_key("tiny-ko-bert", "kiwi", "d1") == chatbot.index_key("klue/bert-base", "kiwi", "d1")
 
 
-# --------------------------------------------------------------------------- contrastive fine-tune
-def test_training_groups_hold_out_answers_and_need_two_questions():
-    groups = chatbot.training_groups(SMALL_Q + ["감기 기운이 있어"], SMALL_A + ["감기 조심하세요."], held_out=set())
-    assert groups == [["감기 걸린 것 같아", "감기 기운이 있어"]]  # distinct questions, shared answers only
-    assert chatbot.training_groups(SMALL_Q, SMALL_A, held_out={"감기 조심하세요."}) == []
+# --------------------------------------------------------------------------- the Sentence-BERT methods
+def test_sbert_index_uses_the_sentence_model_and_semantic_search(fast_model_env):
+    from helpers.sbert import load_sentence_model
+
+    index = chatbot.build_index("sbert", None, SMALL_Q, SMALL_A)
+    assert index.model_name == "tiny-ko-sbert"  # whatever BERT_MODEL is
+    model = load_sentence_model()
+    expected = model.encode(SMALL_Q, normalize_embeddings=True)
+    np.testing.assert_allclose(index.dense, expected, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(index.dense, axis=1), 1.0, atol=1e-5)
+    # a query takes the direct path (no encode batching): the same vector
+    np.testing.assert_allclose(index.encoder([SMALL_Q[2]])[0], expected[2], atol=1e-5)
+    # util.semantic_search (the search path) and the full score matrix (the evaluation path) agree
+    query = "감기 기운이 좀 있네"
+    scores = index.scores([query])[0]
+    hits = index.search(query, k=3)
+    assert hits[0].row == int(np.argmax(scores)) and hits[0].score == pytest.approx(float(scores.max()), abs=1e-5)
+    assert len({h.answer for h in hits}) == 3
+    # the key follows the Sentence-BERT, not BERT_MODEL
+    assert chatbot.index_key("tiny-ko-bert", "sbert", "d1") == chatbot.index_key(os.environ["BERT_MODEL"], "sbert", "d1")
+    assert chatbot.index_key("tiny-ko-bert", "sbert", "d1") != chatbot.index_key("tiny-ko-bert", "ensemble", "d1")
 
 
-def test_contrastive_finetune_pulls_pairs_together(fast_build):
-    from helpers.models import load_model
-
-    tokenizer, model = load_model(str(fast_build))
-    groups = [["감기 걸린 것 같아", "감기 기운이 있어"], ["회사 가기 싫다", "출근하기 싫어"],
-              ["헤어진 지 한 달 됐어", "이별한 지 한 달"], ["배가 고파", "밥 먹고 싶다"]]
-
-    def margin():
-        import torch
-
-        with torch.inference_mode():
-            left = chatbot.mean_pooled(model, tokenizer, [g[0] for g in groups], 32)
-            right = chatbot.mean_pooled(model, tokenizer, [g[1] for g in groups], 32)
-        sims = (left @ right.T).numpy()
-        return float(np.mean(np.diag(sims)) - np.mean(sims[~np.eye(len(groups), dtype=bool)]))
-
-    before = margin()
-    config = dataclasses.replace(chatbot.ContrastiveConfig.fast(), learning_rate=1e-3)
-    losses = chatbot.contrastive_finetune(model, tokenizer, groups, config)
-    assert len(losses) == 30 and np.mean(losses[-5:]) < np.mean(losses[:5])
-    assert margin() > before + 0.05 and not model.training
-    with pytest.raises(chatbot.ChatbotError, match="at least 2"):
-        chatbot.contrastive_finetune(model, tokenizer, groups[:1], chatbot.ContrastiveConfig.fast())
+def test_sbert_index_cache_round_trip(csv_path, private_cache, monkeypatch):
+    monkeypatch.setenv("CHATBOT_DATA", str(csv_path))
+    built = chatbot.load_or_build_index("sbert")
+    assert not built.from_cache and len(built) == 11823
+    loaded = chatbot.load_or_build_index("sbert")
+    assert loaded.from_cache and loaded.model_name == "tiny-ko-sbert"
+    query = "애인이랑 이별했어"
+    np.testing.assert_allclose(loaded.scores([query]), built.scores([query]), atol=1e-5)
+    assert loaded.answer(query) == built.answer(query)
 
 
-def test_contrastive_encoder_is_cached_verified_and_loadable(fast_build, csv_path, private_cache):
-    import helpers
+def test_default_method_is_the_one_chosen_on_leave_one_out():
+    import json
+    from pathlib import Path
 
-    df = helpers.load_chatbot_data(csv_path)
-    questions, answers = list(df["question"]), list(df["answer"])
-    config = chatbot.ContrastiveConfig.fast()
-    first = chatbot.ensure_contrastive_encoder(str(fast_build), questions, answers, config)
-    assert (first / "model.safetensors").is_file() and (first / "manifest.json").is_file()
-    info = json.loads((first / "training.json").read_text(encoding="utf-8"))
-    assert info["steps"] == 30 and info["held_out_answers"] == len(chatbot.split_answers(questions, answers))
-    stamp = (first / "model.safetensors").stat().st_mtime_ns
-    assert chatbot.ensure_contrastive_encoder(str(fast_build), questions, answers, config) == first
-    assert (first / "model.safetensors").stat().st_mtime_ns == stamp  # reused, not retrained
-    (first / "model.safetensors").write_bytes(b"corrupt")
-    again = chatbot.ensure_contrastive_encoder(str(fast_build), questions, answers, config)
-    assert again == first and (again / "model.safetensors").stat().st_size > 1000  # rebuilt
-    index = chatbot.build_index("ensemble", str(fast_build), questions[:400], answers[:400], contrastive=config)
-    assert index.weights == chatbot.METHOD_WEIGHTS["ensemble"]
-    assert index.dense.shape[0] == 400 and index.kiwi is not None and index.sparse is not None
-    assert index.answer(questions[10]).question == questions[10]
-    assert not list(private_cache.rglob(".encoder-*"))  # no partial directory left behind
-
-
-def test_default_method_depends_on_the_model():
-    assert chatbot.default_method("tiny-ko-bert") == "ensemble"
-    assert chatbot.default_method("klue/bert-base") == "kiwi-hybrid"
+    tuned = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "weights.json")
+                       .read_text(encoding="utf-8"))
+    assert chatbot.DEFAULT_METHOD == tuned["default_method"]
+    assert chatbot.default_method("tiny-ko-bert") == chatbot.default_method("klue/bert-base") == chatbot.DEFAULT_METHOD
 
 
 # --------------------------------------------------------------------------- command line
@@ -374,27 +354,23 @@ def test_evaluate_gives_flat_columns_per_set():
     assert row["loo_mrr"] == chatbot.metrics(chatbot.answer_ranks(index, *loo[:2], exclude=loo[2]))["mrr"]
 
 
-def test_methods_for_leaves_out_the_fine_tune_for_large_models():
+def test_parameter_count():
     import torch
 
-    small = torch.nn.Linear(10, 10)  # 110 parameters
-    assert chatbot.parameter_count(small) == 110
-    assert chatbot.finetune_affordable(small) and chatbot.methods_for(small) == chatbot.METHODS
-    assert not chatbot.finetune_affordable(small, max_parameters=109)
-    skipped = chatbot.methods_for(small, max_parameters=109)
-    assert not set(skipped) & set(chatbot.FINETUNED) and set(skipped) | set(chatbot.FINETUNED) == set(chatbot.METHODS)
-    assert chatbot.default_method("klue/bert-base") in skipped  # the default of other models needs no fine-tune
+    assert chatbot.parameter_count(torch.nn.Linear(10, 10)) == 110
 
 
 def test_model_identity_of_a_local_folder_follows_its_checksums(tmp_path):
+    from helpers.models import model_identity
+
     folder = tmp_path / "model"
     folder.mkdir()
     (folder / "config.json").write_text("{}", encoding="utf-8")
     (folder / "model.safetensors").write_bytes(b"weights v1")
-    by_weights = chatbot._model_identity(str(folder))
+    by_weights = model_identity(str(folder))
     (folder / "model.safetensors").write_bytes(b"weights v2")
-    assert chatbot._model_identity(str(folder)) != by_weights  # new weights, new cache key
+    assert model_identity(str(folder)) != by_weights  # new weights, new cache key
     (folder / "checksums.sha256").write_text("aaa  model.safetensors\n", encoding="utf-8")
-    listed = chatbot._model_identity(str(folder))
+    listed = model_identity(str(folder))
     (folder / "checksums.sha256").write_text("bbb  model.safetensors\n", encoding="utf-8")
-    assert chatbot._model_identity(str(folder)) != listed  # the shipped model: its checksum listing
+    assert model_identity(str(folder)) != listed  # the shipped model: its checksum listing

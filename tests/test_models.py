@@ -63,3 +63,15 @@ def test_reference_by_name(reference_dir, monkeypatch):
     ids = tokenizer("오늘 하루 어떻게 보냈나요?")["input_ids"]
     assert tokenizer.unk_token_id not in ids
     assert tokenizer.convert_ids_to_tokens(ids)[0] == "[CLS]"
+
+
+def test_sentence_model_source(tmp_path):
+    from helpers.models import SENTENCE_MODEL, sentence_model_source, shipped_sentence_dir
+
+    assert sentence_model_source("some-org/some-sbert") == "some-org/some-sbert"  # a hub id passes through
+    with pytest.raises(ModelNotAvailableError, match="modules.json"):
+        sentence_model_source(str(tmp_path))
+    (tmp_path / "modules.json").write_text("[]", encoding="utf-8")
+    assert sentence_model_source(str(tmp_path)) == str(tmp_path)
+    if shipped_sentence_dir().is_dir():
+        assert sentence_model_source() == sentence_model_source(SENTENCE_MODEL) == str(shipped_sentence_dir())

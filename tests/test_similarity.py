@@ -118,3 +118,92 @@ def test_pair_percentile():
     assert sim.pair_percentile(0.5, torch.tensor(x)) == pytest.approx(1 / 3)
     with pytest.raises(ValueError, match="two"):
         sim.pair_percentile(0.5, np.ones((1, 2)))
+
+
+# --------------------------------------------------------------------------- python -m helpers.similarity eval
+STS_HEADER = "genre\tfilename\tyear\tid\tscore\tsentence1\tsentence2\n"
+
+
+def _sim_cli(*args):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "helpers.similarity", *args], capture_output=True, text=True,
+                          env=dict(os.environ), timeout=300)
+
+
+def test_load_sts_tsv_reads_korsts_layout_with_quotes(tmp_path):
+    path = tmp_path / "sts.tsv"
+    path.write_text(STS_HEADER + 'a\tb\t2020\t1\t4.5\t그는 "안녕"이라고 말했다.\t그가 인사했다.\n'
+                    "a\tb\t2020\t2\t0\t비가 온다.\t고양이가 잔다.\n", encoding="utf-8")
+    s1, s2, scores = sim.load_sts_tsv(path)
+    assert s1 == ['그는 "안녕"이라고 말했다.', "비가 온다."] and s2[1] == "고양이가 잔다." and scores == [4.5, 0.0]
+    short = tmp_path / "short.tsv"
+    short.write_text("score\tsentence1\tsentence2\n3\t가\t나\n1\t다\t라\n", encoding="utf-8")
+    assert sim.load_sts_tsv(short)[2] == [3.0, 1.0]
+
+
+@pytest.mark.parametrize("content, needle", [
+    (b"", "empty"),
+    ("score\tsentence\tother\n1\ta\tb\n".encode(), "sentence1"),
+    ("score\tsentence1\tsentence2\nfive\ta\tb\n2\tc\td\n".encode(), "not a number"),
+    ("score\tsentence1\tsentence2\n7\ta\tb\n2\tc\td\n".encode(), "outside 0-5"),
+    ("score\tsentence1\tsentence2\n1\ta\n2\tc\td\n".encode(), "line 2"),
+    ("score\tsentence1\tsentence2\n1\t\tb\n2\tc\td\n".encode(), "empty sentence"),
+    ("score\tsentence1\tsentence2\n".encode(), "at least two"),
+    ("score\tsentence1\tsentence2\n3\ta\tb\n3\tc\td\n".encode(), "different scores"),
+    ("score\tsentence1\tsentence2\n1\t가\tb\n2\tc\td\n".encode("euc-kr"), "UTF-8"),
+])
+def test_load_sts_tsv_bad_files(tmp_path, content, needle):
+    path = tmp_path / "bad.tsv"
+    path.write_bytes(content)
+    with pytest.raises(sim.SimilarityFileError, match=needle):
+        sim.load_sts_tsv(path)
+    with pytest.raises(sim.SimilarityFileError, match="no such file"):
+        sim.load_sts_tsv(tmp_path / "missing.tsv")
+
+
+def test_sts_correlations_match_scipy(fast_build):
+    from scipy.stats import pearsonr, spearmanr
+
+    from helpers.sbert import load_sentence_model
+
+    model = load_sentence_model(str(fast_build))  # a plain BERT checkpoint: mean pooling
+    s1 = ["오늘 날씨 좋다", "밥 먹었어?", "헤어졌어", "회사 가기 싫다", "감기 걸렸어"]
+    s2 = ["날씨가 좋네", "점심 먹었니", "이별했어", "출근하기 싫어", "고양이가 귀여워"]
+    scores = [5.0, 4.0, 4.5, 3.0, 0.0]
+    got = sim.sts_correlations(model, s1, s2, scores)
+    a, b = model.encode(s1, normalize_embeddings=True), model.encode(s2, normalize_embeddings=True)
+    cos = (a * b).sum(1)
+    assert got["n"] == 5
+    assert got["spearman"] == pytest.approx(100 * spearmanr(cos, scores)[0], abs=0.01)
+    assert got["pearson"] == pytest.approx(100 * pearsonr(cos, scores)[0], abs=0.01)
+
+
+def test_similarity_cli_prints_one_json_line(tmp_path, fast_build):
+    import json
+
+    path = tmp_path / "sts.tsv"
+    path.write_text("score\tsentence1\tsentence2\n5\t오늘 날씨 좋다\t날씨가 좋네\n0\t밥 먹었어?\t고양이가 귀여워\n"
+                    "3\t헤어졌어\t이별했어\n", encoding="utf-8")
+    run = _sim_cli("eval", str(path), "--model", str(fast_build))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert set(result) == {"n", "spearman", "pearson", "model"} and result["n"] == 3
+    assert -100 <= result["spearman"] <= 100 and result["model"] == f"local:{fast_build.name}"
+
+
+def test_similarity_cli_bad_input_message_and_nonzero_exit(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("score\tsentence1\tsentence2\nhigh\ta\tb\n", encoding="utf-8")
+    for args, needle in (((str(bad),), "not a number"), ((str(tmp_path / "nope.tsv"),), "no such file"),
+                         ((str(bad), "--model", str(tmp_path)), "not a number")):
+        run = _sim_cli("eval", *args)
+        assert run.returncode == 2 and needle in run.stderr and "Traceback" not in run.stderr, run.stderr
+    good = tmp_path / "good.tsv"
+    good.write_text("score\tsentence1\tsentence2\n5\t가\t나\n1\t다\t라\n", encoding="utf-8")
+    run = _sim_cli("eval", str(good), "--model", str(tmp_path))  # a folder that is no model
+    assert run.returncode == 2 and "modules.json" in run.stderr and "Traceback" not in run.stderr, run.stderr

@@ -1,5 +1,10 @@
 """One name -> ``(tokenizer, model)``: a hub id, a local checkpoint directory, or ``tiny-ko-bert``.
 
+Also the name -> folder step of the Sentence-BERT (:func:`sentence_model_source`: ``tiny-ko-sbert``,
+shipped in ``models/tiny-ko-sbert`` and checked by :mod:`helpers.cache`, a saved
+SentenceTransformer folder or a hub id; :func:`helpers.sbert.load_sentence_model` loads it) and
+:func:`model_identity`, what cache keys record about a model.
+
 The name comes from the argument, else ``$BERT_MODEL``, else ``tiny-ko-bert`` (the offline
 reference model shipped in ``models/tiny-ko-bert``, checked against its checksums by
 :mod:`helpers.reference`). Every path ends
@@ -17,6 +22,9 @@ from pathlib import Path
 from .reference import REFERENCE_NAME
 
 DEFAULT_MODEL = REFERENCE_NAME
+SENTENCE_MODEL = "tiny-ko-sbert"  # the shipped Sentence-BERT (models/tiny-ko-sbert, built by helpers.sbert)
+# what a complete saved SentenceTransformer folder must hold
+SENTENCE_MODEL_FILES = ("modules.json", "config.json", "model.safetensors", "tokenizer.json")
 LECTURE_MODEL = "bert-base-multilingual-cased"  # the model the lecture's figures come from
 HUB_EXAMPLES = ("klue/bert-base", "bert-base-multilingual-cased")
 
@@ -69,6 +77,59 @@ def model_source(name: str | None = None) -> str:
             )
         return str(path)
     return name
+
+
+def shipped_sentence_dir() -> Path:
+    """Where the shipped Sentence-BERT lives: ``<repository>/models/tiny-ko-sbert``."""
+    return Path(__file__).resolve().parents[2] / "models" / SENTENCE_MODEL
+
+
+def sentence_model_source(name: str | None = None) -> str:
+    """What ``SentenceTransformer(...)`` receives for ``name`` (default ``tiny-ko-sbert``).
+
+    ``tiny-ko-sbert``: the shipped folder, after every file is checked against its
+    ``checksums.sha256``; a local folder: it must be a saved SentenceTransformer (``modules.json``);
+    anything else is treated as a hub id.
+    """
+    from .cache import ArtifactError, verify_checksums
+
+    name = (name or SENTENCE_MODEL).strip()
+    if name == SENTENCE_MODEL:
+        directory = shipped_sentence_dir()
+        fix = ("Fix: restore it with `git checkout -- models/tiny-ko-sbert` (or a fresh clone), or rebuild it with "
+               "`python -m helpers.sbert build --out models/tiny-ko-sbert`.")
+        if not directory.is_dir():
+            raise ModelNotAvailableError(f"{SENTENCE_MODEL} is not at {directory}. {fix}")
+        try:
+            verify_checksums(directory, SENTENCE_MODEL_FILES, what=SENTENCE_MODEL, fix=fix)
+        except ArtifactError as exc:
+            raise ModelNotAvailableError(str(exc)) from exc
+        return str(directory)
+    if _looks_local(name):
+        path = Path(name).expanduser()
+        if not (path / "modules.json").is_file():
+            raise ModelNotAvailableError(
+                f"{name!r} is not a saved SentenceTransformer (no modules.json inside). Fix: point at a folder "
+                f"written by SentenceTransformer.save (e.g. by `python -m helpers.sbert build --out DIR`), or use "
+                f"{SENTENCE_MODEL!r}.")
+        return str(path)
+    return name
+
+
+def model_identity(name: str, source: str | None = None) -> dict:
+    """What a cache key records about a model: its name and, for a local folder, a digest of its files.
+
+    The digest is that of the folder's checksum listing when it has one (the shipped models), else of
+    its ``model.safetensors``; so a rebuilt or replaced model never reuses an old cache.
+    """
+    from .cache import listing_digest, sha256_file
+
+    source = source or model_source(name)
+    identity = {"name": name}
+    if Path(source).is_dir():
+        digest = listing_digest(source)
+        identity["files"] = digest if digest else sha256_file(Path(source) / "model.safetensors")
+    return identity
 
 
 def load_tokenizer(name: str | None = None):

@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import CHECKSUMS, ArtifactError, verify_checksums, write_checksums  # noqa: F401 (re-exported)
+
 REFERENCE_NAME = "tiny-ko-bert"
-CHECKSUMS = "checksums.sha256"
 # what a complete copy must hold (the card and checksums aside)
 REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 
 
-class ReferenceModelError(OSError):
+class ReferenceModelError(ArtifactError):
     """The shipped tiny-ko-bert is missing or damaged; the message says how to restore it."""
 
 
@@ -32,47 +33,14 @@ def shipped_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "models" / REFERENCE_NAME
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def write_checksums(directory: str | os.PathLike) -> Path:
-    """Write ``checksums.sha256`` (``sha256sum`` format) for every file in ``directory`` but the card."""
-    directory = Path(directory)
-    lines = [f"{_sha256(p)}  {p.name}" for p in sorted(directory.iterdir())
-             if p.is_file() and p.name not in (CHECKSUMS, "README.md")]  # the card may be edited
-    out = directory / CHECKSUMS
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return out
-
-
 def verify_model_dir(directory: str | os.PathLike) -> None:
     """Raise :class:`ReferenceModelError` unless every file listed in ``checksums.sha256`` matches."""
-    directory = Path(directory)
     fix = ("Fix: restore it with `git checkout -- models/tiny-ko-bert` (or a fresh clone), or rebuild it "
            "with `make model` and set BERT_MODEL to the folder it prints.")
-    listing = directory / CHECKSUMS
-    if not listing.is_file():
-        raise ReferenceModelError(f"{directory} has no {CHECKSUMS}: this is not a complete tiny-ko-bert. {fix}")
-    expected = {}
-    for line in listing.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            digest, _, name = line.partition("  ")
-            expected[name.strip()] = digest.strip()
-    missing = [n for n in REQUIRED_FILES if n not in expected]
-    if missing:
-        raise ReferenceModelError(f"{listing} does not list {missing}. {fix}")
-    for name, digest in expected.items():
-        path = directory / name
-        if not path.is_file():
-            raise ReferenceModelError(f"tiny-ko-bert file {name} is missing from {directory}. {fix}")
-        if _sha256(path) != digest:
-            raise ReferenceModelError(f"tiny-ko-bert file {name} in {directory} does not match its checksum "
-                                      f"(damaged or changed). {fix}")
+    try:
+        verify_checksums(directory, REQUIRED_FILES, what=REFERENCE_NAME, fix=fix)
+    except ArtifactError as err:
+        raise ReferenceModelError(str(err)) from None
 
 
 def publish(final: str | os.PathLike, dest: str | os.PathLike | None = None) -> Path:

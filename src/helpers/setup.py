@@ -5,7 +5,7 @@ transformers' load reports; all progress bars under CI), registers a Hangul-capa
 matplotlib font (NanumGothic, shipped by the ``koreanize-matplotlib`` package) and prints one
 line saying which model and data are in use, without machine paths.
 
-Used by lessons 01–06 (first code cell).
+Used by every lesson, 01–08 (first code cell).
 """
 from __future__ import annotations
 

@@ -8,6 +8,8 @@
 - :func:`cosine_matrix`, :func:`mean_pairwise_cosine` (anisotropy), :func:`pair_percentile`
   (one cosine read against the cosines of random pairs), and :class:`Whitening`, a
   mean-centering / whitening transform estimated on a reference set of sentences.
+- :func:`sts_baselines` (the KorSTS table of lesson 02), :func:`load_sts_tsv`, :func:`sts_correlations` and ``python -m helpers.similarity eval FILE.tsv
+  [--model NAME]``: score a similarity model on a KorSTS-format file (one JSON line).
 
 Used by lesson 02 (``notebooks/02_sentence_similarity.ipynb``).
 """
@@ -22,6 +24,16 @@ LECTURE_SENTENCES = [
     "깟뻬뜨랑 리뿔이 뜨럽거 므리커럭이 케쇽 냐왜쇼 우뤼갸 쳥쇼섀료다혀뚜여",
 ]
 POOLINGS = ("pooler", "cls", "mean")
+KORSTS_REFERENCE = 3000  # distinct KorSTS train sentences that fit the whitening / TF-IDF baselines of the table
+# A published figure for context (lesson 02's table, tiny-ko-sbert's model card): a base-size Korean
+# Sentence-BERT's Spearman x100 on KorSTS test, from its own evaluation file on the Hugging Face hub.
+PUBLISHED_KORSTS = {
+    "model": "jhgan/ko-sroberta-multitask",
+    "spearman": 85.60,  # cosine_spearman 0.8559956 in similarity_evaluation_sts-test_results.csv
+    "size": "RoBERTa, 12 layers, hidden 768",
+    "trained_on": "KorNLI and KorSTS train (multi-task)",
+    "source": "https://huggingface.co/jhgan/ko-sroberta-multitask/blob/main/similarity_evaluation_sts-test_results.csv",
+}
 
 
 def pool(output, attention_mask, pooling: str = "pooler"):
@@ -167,3 +179,151 @@ def nearest_neighbour_agreement(vectors, labels) -> float:
         raise ValueError(f"Got {labels.shape[0]} labels for {sims.shape[0]} vectors.")
     np.fill_diagonal(sims, -np.inf)
     return float((labels[sims.argmax(1)] == labels).mean())
+
+
+# --------------------------------------------------------------------------- scoring a model on STS data
+class SimilarityFileError(ValueError):
+    """A KorSTS-format file that cannot be scored; the message says how to fix it."""
+
+
+STS_COLUMNS = ("score", "sentence1", "sentence2")
+
+
+def load_sts_tsv(path) -> tuple[list[str], list[str], list[float]]:
+    """Read a KorSTS-format file: UTF-8, tab-separated, a header naming ``score``, ``sentence1``, ``sentence2``
+    (other columns are ignored, as in KorSTS's own files), scores 0–5. Quoting is off: a ``"`` is text.
+
+    Raises :class:`SimilarityFileError` with the line and a fix for anything else.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise SimilarityFileError(f"{path}: no such file. Fix: give the path of a tab-separated KorSTS-format file.")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SimilarityFileError(f"{path.name} is not UTF-8 text (byte {exc.start}). Fix: re-save it as UTF-8.") from exc
+    lines = [line for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+    if not lines:
+        raise SimilarityFileError(f"{path.name} is empty. Fix: add a header 'score<TAB>sentence1<TAB>sentence2' "
+                                  "and one scored pair per line.")
+    header = [h.strip() for h in lines[0].split("\t")]
+    missing = [c for c in STS_COLUMNS if c not in header]
+    if missing:
+        raise SimilarityFileError(f"{path.name} has no column {', '.join(repr(m) for m in missing)} (header: {header}). "
+                                  "Fix: the first line must name the tab-separated columns score, sentence1, sentence2.")
+    at = [header.index(c) for c in STS_COLUMNS]
+    s1, s2, scores = [], [], []
+    for number, line in enumerate(lines[1:], start=2):
+        cells = line.split("\t")
+        if len(cells) != len(header):
+            raise SimilarityFileError(f"{path.name} line {number}: {len(cells)} tab-separated fields, the header has "
+                                      f"{len(header)}. Fix: one tab between fields, no tabs inside a sentence.")
+        raw, a, b = (cells[i].strip() for i in at)
+        try:
+            score = float(raw)
+        except ValueError:
+            raise SimilarityFileError(f"{path.name} line {number}: score {raw!r} is not a number. "
+                                      "Fix: a number from 0 to 5.") from None
+        if not 0 <= score <= 5:
+            raise SimilarityFileError(f"{path.name} line {number}: score {score} is outside 0-5. Fix: a number from 0 to 5.")
+        if not a or not b:
+            raise SimilarityFileError(f"{path.name} line {number}: an empty sentence. Fix: fill or remove the line.")
+        s1.append(a)
+        s2.append(b)
+        scores.append(score)
+    if len(scores) < 2 or len(set(scores)) < 2:
+        raise SimilarityFileError(f"{path.name} has {len(scores)} scored pair(s) with {len(set(scores))} distinct "
+                                  "score(s): a correlation needs at least two pairs with different scores. Fix: add pairs.")
+    return s1, s2, scores
+
+
+def sts_correlations(model, sentences1: list[str], sentences2: list[str], scores: list[float]) -> dict:
+    """Spearman and Pearson correlation (×100) between the cosine of ``model``'s sentence vectors and
+    ``scores``, with sentence-transformers' ``EmbeddingSimilarityEvaluator`` (lesson 02's table)."""
+    from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
+
+    evaluator = EmbeddingSimilarityEvaluator(sentences1, sentences2, scores, main_similarity="cosine",
+                                             similarity_fn_names=["cosine"], batch_size=128,
+                                             show_progress_bar=False, name="sts")
+    result = evaluator(model)
+    return {"n": len(scores), "spearman": round(100 * float(result["sts_spearman_cosine"]), 2),
+            "pearson": round(100 * float(result["sts_pearson_cosine"]), 2)}
+
+
+def pair_cosines(a, b) -> np.ndarray:
+    """Cosine of each row of ``a`` with the same row of ``b`` (two [n, dim] arrays or tensors)."""
+    a, b = _as_numpy(a), _as_numpy(b)
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return (a * b).sum(1)
+
+
+def spearman100(predicted, gold) -> float:
+    """Spearman rank correlation ×100 (the usual KorSTS figure), rounded to 2 decimals."""
+    from scipy.stats import spearmanr
+
+    return round(100 * float(spearmanr(predicted, gold)[0]), 2)
+
+
+def sts_baselines(model, tokenizer, sentences1, sentences2, scores, reference, batch_size: int = 64) -> dict:
+    """KorSTS-style Spearman ×100 of the lesson-02 baselines, from one pass over the BERT model.
+
+    ``[CLS]``, pooler, mean pooling, whitened mean (:class:`Whitening` fitted on the
+    ``reference`` sentences, never on the scored pairs) and character TF-IDF (1-2-grams within
+    words, fitted on ``reference``). Lesson 02 prints the table; ``benchmarks/sbert_bench.py``
+    puts it in the model card of tiny-ko-sbert.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    va = all_poolings(model, tokenizer, list(sentences1), batch_size)
+    vb = all_poolings(model, tokenizer, list(sentences2), batch_size)
+    out = {"[CLS]": spearman100(pair_cosines(va["cls"], vb["cls"]), scores),
+           "pooler": spearman100(pair_cosines(va["pooler"], vb["pooler"]), scores),
+           "mean": spearman100(pair_cosines(va["mean"], vb["mean"]), scores)}
+    white = Whitening().fit(sentence_vectors(model, tokenizer, list(reference), "mean", batch_size))
+    out["whitened mean"] = spearman100(pair_cosines(white.transform(va["mean"]), white.transform(vb["mean"])), scores)
+    tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), sublinear_tf=True).fit(list(reference))
+    ta, tb = tfidf.transform(list(sentences1)), tfidf.transform(list(sentences2))
+    out["char TF-IDF"] = spearman100(np.asarray(ta.multiply(tb).sum(1)).ravel(), scores)  # rows are L2-normalised
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.similarity eval FILE.tsv [--model NAME]``: one JSON line ``n, spearman, pearson, model``."""
+    import argparse
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.similarity",
+                                     description="Score a sentence-similarity model on a KorSTS-format file.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_eval = sub.add_parser("eval", help="Spearman / Pearson (x100) of cosine similarity against the file's scores")
+    p_eval.add_argument("file", help="tab-separated, header with score, sentence1, sentence2 (score 0-5), UTF-8")
+    p_eval.add_argument("--model", default=None,
+                        help="tiny-ko-sbert (default), a saved SentenceTransformer folder, a BERT checkpoint "
+                             "(mean pooling), tiny-ko-bert or a hub id")
+    args = parser.parse_args(argv)
+    from .models import ModelNotAvailableError, display_name
+
+    try:
+        data = load_sts_tsv(args.file)  # check the file before loading any model
+        from .sbert import SENTENCE_MODEL, load_sentence_model
+        from .setup import seed_everything
+
+        seed_everything()
+        name = args.model or SENTENCE_MODEL
+        result = sts_correlations(load_sentence_model(name), *data)
+    except (SimilarityFileError, ModelNotAvailableError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result["model"] = name if name == SENTENCE_MODEL else display_name(name)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -14,7 +14,9 @@ lab's settings (a test-only settings folder) and the notebook file is checked to
 JupyterLab, its kernels and the browser are always shut down.
 
 Skipped, with the reason, when ``/usr/bin/chromium`` or the ``playwright`` package is missing
-(``apt-get install -y chromium``; ``pip install -e .[dev]``). Run alone: ``make browser``.
+(``apt-get install -y chromium``; ``pip install -e .[dev]``), unless ``BROWSER_CHECK=required``
+(``.ci/run`` sets it when chromium is installed), which makes that a failure. Part of ``make test``;
+run alone: ``make browser``.
 """
 from __future__ import annotations
 
@@ -43,11 +45,21 @@ RUN_TIMEOUT = float(os.environ.get("CHAT_WIDGET_TIMEOUT", "2400"))  # seconds fo
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing: apt-get install -y chromium"),
-    pytest.mark.skipif(__import__("importlib").util.find_spec("playwright") is None,
-                       reason="the playwright package is missing: pip install -e '.[dev]'"),
-]
+
+
+def _missing() -> str | None:
+    """Why the check cannot run here (None if it can)."""
+    if not CHROMIUM.is_file():
+        return f"{CHROMIUM} is missing: apt-get install -y chromium"
+    if __import__("importlib").util.find_spec("playwright") is None:
+        return "the playwright package is missing: pip install -e '.[dev]'"
+    return None
+
+
+# Skipped where it cannot run, unless BROWSER_CHECK=required (.ci/run sets it when chromium is there):
+# then a missing piece is a failure, not a silent skip.
+REQUIRED = os.environ.get("BROWSER_CHECK", "").lower() == "required"
+pytestmark = [pytest.mark.skipif(not REQUIRED and _missing() is not None, reason=str(_missing()))]
 
 # JupyterLab settings for the test's own (temporary) settings folder: never write the notebook
 # back, and no news / update checks (no network).
@@ -220,6 +232,12 @@ def _wait_until_run(page, timeout: float) -> None:
     errors = _notebook_errors(page)
     pytest.fail(f"lesson 04 did not finish running in {timeout:.0f} s (CHAT_WIDGET_TIMEOUT)"
                 + (f"; error shown:\n{errors[0][-2000:]}" if errors else ""))
+
+
+@pytest.fixture(autouse=True)
+def _can_run():
+    if _missing() is not None:  # only reached with BROWSER_CHECK=required
+        pytest.fail(f"BROWSER_CHECK=required but {_missing()}", pytrace=False)
 
 
 def test_chat_widget_answers_in_browser(jupyter_lab, browser_page, capsys):

@@ -1,6 +1,6 @@
 """Checksums and verified downloads for :mod:`helpers.data`.
 
-- :func:`sha256_file` — the checksum of a file entry;
+- :func:`sha256_file` — the checksum of a file entry (from :mod:`helpers.cache`);
 - :func:`git_tree_hash` — git's tree hash of a folder, recomputed from its files (what
   ``git rev-parse <commit>:<folder>`` prints in a clone), so a folder can be checked against a
   pinned commit without git and without trusting a download;
@@ -24,21 +24,14 @@ import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from ..cache import sha256_file  # noqa: F401  (re-exported: helpers.data.sha256_file)
+
 VERIFIED_TREES = "tree-hashes.json"  # in the data cache: {fingerprint: tree hash}
 _MAX_REMEMBERED = 32
 
 
 class DataError(ValueError):
     """A data set could not be found, verified or parsed; the message says how to fix it."""
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Return the hex sha256 of a file (streamed)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def git_blob_hash(path: str | os.PathLike) -> str:

@@ -1,10 +1,10 @@
-"""Sentence classification on the chatbot labels: split, baselines, fine-tuning loop, metrics, plots.
+"""Sentence classification core: the chatbot-label split, baselines, the fine-tuning loop, metrics, plots.
 
-Used by lesson 05 (fine-tuning ``BertForSequenceClassification`` on the 3 chatbot labels) and
-by lesson 08 (the same split and the same TF-IDF + logistic regression classifier, fed by
-different tokenizers).
+Used by lessons 05 and 06 (the plain fine-tuning loop :func:`fine_tune`, :func:`predict_logits`,
+baselines, plots) and by lesson 08 (the chatbot-label split and the TF-IDF + logistic regression
+classifier, fed by different tokenizers).
 
-The task: given a *question* from Chatbot_data, predict its label
+The chatbot task (lesson 08): given a *question* from Chatbot_data, predict its label
 (0 일상 / everyday, 1 이별 / breakup-negative, 2 사랑 / love-positive).
 """
 from __future__ import annotations
@@ -63,12 +63,12 @@ def split_questions(df: pd.DataFrame, val_size: float = 0.1, test_size: float = 
 
 
 # --------------------------------------------------------------------------- metrics and baselines
-def scores(y_true, y_pred) -> dict:
-    """Accuracy and macro-F1 (the mean of the per-label F1, so every label counts equally)."""
+def scores(y_true, y_pred, labels=(0, 1, 2)) -> dict:
+    """Accuracy and macro-F1 over ``labels`` (the mean of the per-label F1, so every label counts equally)."""
     from sklearn.metrics import accuracy_score, f1_score
 
     return {"accuracy": float(accuracy_score(y_true, y_pred)),
-            "macro_f1": float(f1_score(y_true, y_pred, average="macro", labels=[0, 1, 2], zero_division=0))}
+            "macro_f1": float(f1_score(y_true, y_pred, average="macro", labels=list(labels), zero_division=0))}
 
 
 def majority_baseline(train_labels, n: int) -> np.ndarray:
@@ -122,17 +122,26 @@ class TrainResult:
     extra: dict = field(default_factory=dict)
 
 
+def encode(tokenizer, texts, max_len: int):
+    """Tokenize a batch: ``texts`` are strings, or ``(first, second)`` pairs (lesson 06: ``[CLS] a [SEP] b [SEP]``)."""
+    texts = list(texts)
+    if texts and isinstance(texts[0], (tuple, list)):
+        first, second = [t[0] for t in texts], [t[1] for t in texts]
+        return tokenizer(first, second, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+    return tokenizer(texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+
+
 def _batches(tokenizer, texts, labels, idx, max_len):
     import torch
 
-    enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_len,
-                    return_tensors="pt")
+    enc = encode(tokenizer, [texts[i] for i in idx], max_len)
     return enc, torch.tensor([int(labels[i]) for i in idx])
 
 
 def predict_logits(model, tokenizer, texts, batch_size: int = 128, max_len: int = 64,
                    threads: int | None = 1) -> np.ndarray:
-    """Logits ``[n, num_labels]`` for ``texts`` (eval mode, no gradient; ``threads`` as in :func:`fine_tune`)."""
+    """Logits ``[n, num_labels]`` for ``texts`` (strings or ``(a, b)`` pairs; eval mode, no gradient;
+    ``threads`` as in :func:`fine_tune`)."""
     import torch
 
     texts = list(texts)
@@ -144,8 +153,7 @@ def predict_logits(model, tokenizer, texts, batch_size: int = 128, max_len: int 
     try:
         with torch.no_grad():
             for start in range(0, len(texts), batch_size):
-                enc = tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
-                                max_length=max_len, return_tensors="pt")
+                enc = encode(tokenizer, texts[start:start + batch_size], max_len)
                 out.append(model(**enc).logits.float().numpy())
     finally:
         torch.set_num_threads(prev_threads)
@@ -277,6 +285,31 @@ def training_plan(model, n_train: int, *, epochs: int, lr: float,
                         f"{examples:,} of {n_train:,} questions, lr {small_lr:g}; scores will be lower than a full run")
 
 
+# non-embedding parameters of the shipped tiny-ko-bert (2 layers, hidden 128): lessons 05-07 set their
+# budget (training sizes) for this; a model with more parameters per token gets proportionally less data
+REFERENCE_COMPUTE = 413_314
+
+
+def compute_per_token(model) -> int:
+    """Parameters outside the embedding tables: a proxy for the compute per token of a forward pass."""
+    base = getattr(model, "base_model", model)
+    emb = getattr(base, "embeddings", None)
+    total = sum(p.numel() for p in model.parameters())
+    return int(total - (sum(p.numel() for p in emb.parameters()) if emb is not None else 0))
+
+
+def scale_sizes(model, sizes, minimum: int = 200, reference: int = REFERENCE_COMPUTE) -> list[int]:
+    """Training-set sizes shrunk for models that cost more per token than tiny-ko-bert, so lesson 05
+    keeps its time budget on any checkpoint (a base-size BERT has ~200x the compute per token)."""
+    factor = min(1.0, reference / max(1, compute_per_token(model)))
+    out = []
+    for n in sizes:
+        m = max(minimum, int(round(n * factor / 2)) * 2)
+        if m not in out:
+            out.append(m)
+    return out
+
+
 def stratified_subset(frame: pd.DataFrame, n: int, seed: int = SEED, label: str = "label") -> pd.DataFrame:
     """``n`` rows of ``frame`` with the label proportions kept (all of it when ``n >= len(frame)``)."""
     if n >= len(frame):
@@ -313,14 +346,15 @@ def head_summary(model) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- tables and plots
-def errors_table(texts, y_true, y_pred, probs=None, n: int = 10, seed: int = SEED) -> pd.DataFrame:
+def errors_table(texts, y_true, y_pred, probs=None, n: int = 10, seed: int = SEED, label_names=None) -> pd.DataFrame:
     """Up to ``n`` misclassified examples (chosen by a stable hash of the text, not by position)."""
+    names = label_names or SHORT_LABELS
     texts, y_true, y_pred = list(texts), np.asarray(y_true), np.asarray(y_pred)
     wrong = [i for i in range(len(texts)) if y_true[i] != y_pred[i]]
     wrong.sort(key=lambda i: hashlib.sha256(f"{seed}:{texts[i]}".encode()).hexdigest())
     rows = []
     for i in wrong[:n]:
-        row = {"question": texts[i], "true": SHORT_LABELS[int(y_true[i])], "predicted": SHORT_LABELS[int(y_pred[i])]}
+        row = {"question": texts[i], "true": names[int(y_true[i])], "predicted": names[int(y_pred[i])]}
         if probs is not None:
             row["p(predicted)"] = round(float(probs[i][int(y_pred[i])]), 3)
         rows.append(row)
@@ -343,14 +377,17 @@ def plot_history(history: pd.DataFrame, ax=None):
     return ax
 
 
-def plot_confusion(y_true, y_pred, ax=None, title: str = "혼동 행렬 (confusion matrix)"):
-    """Confusion-matrix heatmap with Hangul label names (rows: true, columns: predicted)."""
+def plot_confusion(y_true, y_pred, ax=None, title: str = "혼동 행렬 (confusion matrix)", label_names=None):
+    """Confusion-matrix heatmap with Hangul label names (rows: true, columns: predicted).
+
+    ``label_names`` maps label id -> name (default: the chatbot labels)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
     from sklearn.metrics import confusion_matrix
 
-    cm = confusion_matrix(y_true, y_pred, labels=[0, 1, 2])
-    names = [f"{k} {v}" for k, v in SHORT_LABELS.items()]
+    label_names = label_names or SHORT_LABELS
+    cm = confusion_matrix(y_true, y_pred, labels=list(label_names))
+    names = [f"{k} {v}" for k, v in label_names.items()]
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 3.8))
     sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, xticklabels=names, yticklabels=names, ax=ax)

@@ -1,0 +1,291 @@
+"""NSMC sentiment (lesson 05): NSMC's own rule on the raw crawl, a split by movie, a compute budget, a
+learning curve (pretrained vs random init vs TF-IDF) and the reviews where TF-IDF and BERT disagree.
+
+The split (:func:`nsmc_split`):
+
+- ratings 1–4 -> 0 negative (부정), 9–10 -> 1 positive (긍정), 5–8 dropped (NSMC's rule);
+- empty reviews dropped; a text that occurs with both labels is dropped (ambiguous); every text is
+  kept once;
+- **test** = the reviews of the movies that tiny-ko-bert never pretrained on
+  (:func:`helpers.pretrain.movie_is_heldout`): all of them, with their natural label mix, or a seeded
+  sample of ``test_size``. A text that also occurs under a training movie counts as a test text only;
+- **validation** = reviews of another 5 % of the movies (by a second hash), balanced; it only
+  monitors training;
+- **train** = a balanced, seeded sample of the remaining movies' reviews. Samples are nested: the
+  first ``n`` rows of a larger training set are the smaller one (used by the learning curve).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .core import (  # noqa: F401  (REFERENCE_COMPUTE, compute_per_token, scale_sizes: re-exported for lesson 05)
+    REFERENCE_COMPUTE,
+    SEED,
+    compute_per_token,
+    fine_tune,
+    majority_baseline,
+    predict_logits,
+    scale_sizes,
+    scores,
+    tfidf_logreg,
+)
+
+NEGATIVE_MAX, POSITIVE_MIN = 4, 9
+LABELS = {0: "부정", 1: "긍정"}
+VALIDATION_MOVIE_PERCENT = 5
+
+
+def movie_is_validation(movie_id: str, percent: int = VALIDATION_MOVIE_PERCENT) -> bool:
+    """True for the (non-held-out) NSMC movies whose reviews form the validation set."""
+    return int(hashlib.sha256(f"nsmc-validation:{movie_id}".encode()).hexdigest(), 16) % 100 < percent
+
+
+def label_reviews(raw: pd.DataFrame) -> pd.DataFrame:
+    """NSMC's rule on the raw crawl: ``label`` 0 for ratings 1–4, 1 for 9–10; neutral 5–8 and empty reviews dropped."""
+    for col in ("review", "rating", "movie_id"):
+        if col not in raw.columns:
+            raise ValueError(f"label_reviews needs a '{col}' column; got {list(raw.columns)}. "
+                             "Fix: pass the DataFrame from helpers.data.load_nsmc_raw().")
+    df = raw[(raw["review"].str.strip() != "") & ((raw["rating"] <= NEGATIVE_MAX) | (raw["rating"] >= POSITIVE_MIN))]
+    df = df.assign(label=(df["rating"] >= POSITIVE_MIN).astype(int))
+    return df.rename(columns={"review": "document"})
+
+
+def balanced_sample(frame: pd.DataFrame, n: int | None, seed: int = SEED) -> pd.DataFrame:
+    """``n`` rows, half of each label, in a seeded order whose prefixes are balanced too (nested subsets).
+
+    ``n=None`` takes all that a balanced set allows (twice the rarer label's count).
+    """
+    counts = frame["label"].value_counts()
+    most = 2 * int(counts.min()) if len(counts) == 2 else 0
+    n = most if n is None else int(n)
+    if n < 2 or n > most:
+        raise ValueError(f"Cannot draw {n:,} balanced reviews: {dict(counts)} available (at most {most:,}). "
+                         "Fix: ask for an even number between 2 and that maximum, or None for all.")
+    rng = np.random.default_rng(seed)
+    labels = frame["label"].to_numpy()
+    halves = [np.flatnonzero(labels == k) for k in (0, 1)]
+    halves = [h[rng.permutation(len(h))[: (n + 1 - k) // 2]] for k, h in enumerate(halves)]
+    order = np.empty(n, dtype=int)  # negative, positive, negative, ...: every prefix is balanced
+    order[0::2], order[1::2] = halves[0], halves[1]
+    return frame.iloc[order].reset_index(drop=True)
+
+
+@dataclass
+class SentimentSplit:
+    """What :func:`nsmc_split` returns; ``stats`` counts every step, ``pool_majority`` is the training movies' majority label."""
+
+    train: pd.DataFrame  # columns: review_id, movie_id, document, label
+    val: pd.DataFrame
+    test: pd.DataFrame
+    pool_majority: int
+    stats: dict = field(default_factory=dict)
+
+
+def nsmc_split(raw: pd.DataFrame | None = None, *, train_size: int | None = 150_000, val_size: int = 2_000,
+               test_size: int | None = None, seed: int = SEED) -> SentimentSplit:
+    """The NSMC-style sentiment split by movie (see the module docstring). Used by lesson 05 and the benchmark."""
+    from ..pretrain import movie_is_heldout
+
+    if raw is None:
+        from ..data import load_nsmc_raw
+
+        raw = load_nsmc_raw()
+    df = label_reviews(raw)
+    n_labels = df.groupby("document")["label"].nunique()
+    ambiguous = set(n_labels.index[n_labels > 1])
+    df = df[~df["document"].isin(ambiguous)]
+    held = df["movie_id"].map(movie_is_heldout).astype(bool)
+    test = df[held].drop_duplicates("document")
+    rest = df[~held & ~df["document"].isin(set(test["document"]))].drop_duplicates("document")
+    is_val = rest["movie_id"].map(movie_is_validation).astype(bool)
+    pool, val_pool = rest[~is_val], rest[is_val]
+    cols = ["review_id", "movie_id", "document", "label"]
+    train = balanced_sample(pool[cols], train_size, seed)
+    val = balanced_sample(val_pool[cols], val_size, seed)
+    test_all = len(test)
+    if test_size is not None and test_size < len(test):
+        test = test.sample(n=test_size, random_state=seed)
+    test = test[cols].reset_index(drop=True)
+    stats = {
+        "labelled_reviews": int(len(label_reviews(raw))), "ambiguous_texts": len(ambiguous),
+        "test_movies": int(df.loc[held, "movie_id"].nunique()), "test_reviews_all": int(test_all),
+        "test_reviews": int(len(test)), "test_positive_share": round(float(test["label"].mean()), 4),
+        "train_pool": int(len(pool)), "train_pool_positive_share": round(float(pool["label"].mean()), 4),
+        "train": int(len(train)), "val": int(len(val)),
+    }
+    majority = int(pool["label"].value_counts().idxmax())
+    return SentimentSplit(train=train, val=val, test=test, pool_majority=majority, stats=stats)
+
+
+# --------------------------------------------------------------------------- models and budget
+def random_init_like(model, seed: int = SEED):
+    """The same architecture as ``model`` (same config, same head size) with fresh random weights.
+
+    Lesson 05's control: fine-tuning this with the same tokenizer and budget shows what pretraining adds.
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    return type(model)(model.config).eval()
+
+
+def epochs_for(size: int, epochs: int, min_examples: int, max_epochs: int = 10) -> int:
+    """At least ``epochs`` passes and at least ``min_examples`` examples seen (small sets get more epochs)."""
+    return int(min(max_epochs, max(epochs, math.ceil(min_examples / max(1, size)))))
+
+
+# --------------------------------------------------------------------------- experiments
+def run_bert(model, tokenizer, train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame, *, epochs: int,
+             lr: float, batch_size: int = 32, max_len: int = 64, seed: int = SEED, threads: int | None = 1,
+             log=None) -> dict:
+    """Fine-tune ``model`` (in place) on ``train`` and score it on ``test``: accuracy, macro-F1, probabilities, seconds."""
+    start = time.perf_counter()
+    result = fine_tune(model, tokenizer, train["document"], train["label"], val["document"], val["label"],
+                       epochs=epochs, batch_size=batch_size, lr=lr, max_len=max_len, seed=seed, threads=threads,
+                       evals_per_epoch=1, log=log)
+    logits = predict_logits(model, tokenizer, test["document"], max_len=max_len, threads=threads)
+    probs = _softmax(logits)
+    out = scores(test["label"], probs.argmax(-1), labels=(0, 1))
+    out.update(seconds=round(time.perf_counter() - start, 1), epochs=epochs, steps=result.steps,
+               history=result.history, probs=probs)
+    return out
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(-1, keepdims=True)
+
+
+def run_tfidf(train: pd.DataFrame, test: pd.DataFrame) -> dict:
+    """Character 1–3-gram TF-IDF + logistic regression on ``train``, scored on ``test`` (with probabilities)."""
+    start = time.perf_counter()
+    pipe = tfidf_logreg(train["document"], train["label"], analyzer="char_wb", ngram_range=(1, 3))
+    probs = pipe.predict_proba(list(test["document"]))
+    out = scores(test["label"], probs.argmax(-1), labels=(0, 1))
+    out.update(seconds=round(time.perf_counter() - start, 1), probs=probs)
+    return out
+
+
+def run_majority(split: SentimentSplit, test: pd.DataFrame | None = None) -> dict:
+    """The training movies' majority label (before balancing) for every test review."""
+    test = split.test if test is None else test
+    pred = majority_baseline([split.pool_majority], len(test))
+    return scores(test["label"], pred, labels=(0, 1))
+
+
+def learning_curve(load_pair, split: SentimentSplit, sizes, test: pd.DataFrame, *, epochs: int, min_examples: int,
+                   lr: float, batch_size: int = 32, max_len: int = 64, seed: int = SEED, log=None) -> pd.DataFrame:
+    """Accuracy against training-set size for three learners on the same nested training subsets.
+
+    ``load_pair()`` returns a fresh ``(tokenizer, pretrained classification model)``; the random-init model is
+    :func:`random_init_like` of it. Each size trains for :func:`epochs_for` epochs. Rows: ``size, learner,
+    accuracy, macro_f1, epochs, seconds``. Used by lesson 05 (small sizes) and ``benchmarks/sentiment_bench.py``.
+    """
+    rows = []
+    for size in sizes:
+        train = split.train.iloc[:size]
+        n_epochs = epochs_for(size, epochs, min_examples)
+        tf = run_tfidf(train, test)
+        rows.append({"size": size, "learner": "TF-IDF + LR", "accuracy": tf["accuracy"],
+                     "macro_f1": tf["macro_f1"], "epochs": None, "seconds": tf["seconds"]})
+        for learner in ("pretrained", "random init"):
+            tokenizer, model = load_pair()
+            if learner == "random init":
+                model = random_init_like(model, seed)
+            r = run_bert(model, tokenizer, train, split.val, test, epochs=n_epochs, lr=lr, batch_size=batch_size,
+                         max_len=max_len, seed=seed)
+            rows.append({"size": size, "learner": learner, "accuracy": r["accuracy"], "macro_f1": r["macro_f1"],
+                         "epochs": n_epochs, "seconds": r["seconds"]})
+        if log:
+            log(rows[-3:])
+    return pd.DataFrame(rows)
+
+
+def plot_learning_curve(curve: pd.DataFrame, ax=None, majority: float | None = None, title: str | None = None):
+    """Accuracy against training-set size (log scale), one line per learner; the majority class as a dashed line."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    styles = {"pretrained": ("o", "tab:blue"), "random init": ("s", "tab:orange"), "TF-IDF + LR": ("^", "tab:green")}
+    for learner, part in curve.groupby("learner", sort=False):
+        marker, color = styles.get(learner, ("x", None))
+        ax.plot(part["size"], part["accuracy"], marker=marker, color=color, label=learner)
+    if majority is not None:
+        ax.axhline(majority, ls="--", color="gray", label="majority class (다수 클래스)")
+    ax.set_xscale("log")
+    ax.set_xlabel("학습 리뷰 수 (training reviews, log scale)")
+    ax.set_ylabel("test accuracy (held-out movies)")
+    ax.set_title(title or "학습 데이터 양에 따른 정확도 (learning curve)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+# --------------------------------------------------------------------------- where the models disagree
+NEGATION_CONTRAST = ("않", "안 ", "안봐", "못", "없", "지만", "는데", "그러나", "하지만", "그런데", "근데", "아니")
+
+
+def disagreements(texts, y_true, tfidf_probs, bert_probs, n: int = 6, markers=NEGATION_CONTRAST,
+                  seed: int = SEED) -> tuple[pd.DataFrame, dict]:
+    """Test reviews where TF-IDF and the fine-tuned BERT predict different labels.
+
+    Returns a table of up to ``n`` of them (half where BERT is right, half where TF-IDF is right; reviews
+    with a negation or contrast marker first, then by a stable hash) with each model's p(긍정), and
+    counts: how many disagreements, who is right how often, overall and among reviews with a marker.
+    """
+    texts = list(texts)
+    y = np.asarray(y_true)
+    p_tf, p_bert = np.asarray(tfidf_probs)[:, 1], np.asarray(bert_probs)[:, 1]
+    pred_tf, pred_bert = (p_tf >= 0.5).astype(int), (p_bert >= 0.5).astype(int)
+    differ = np.flatnonzero(pred_tf != pred_bert)
+    marked = np.array([any(m in texts[i] for m in markers) for i in differ], dtype=bool)
+    bert_right = pred_bert[differ] == y[differ]
+    counts = {"test_reviews": len(texts), "disagree": int(len(differ)),
+              "bert_right": int(bert_right.sum()), "tfidf_right": int((~bert_right).sum()),
+              "marked": int(marked.sum()), "marked_bert_right": int((bert_right & marked).sum())}
+
+    def key(i):
+        return (not any(m in texts[i] for m in markers), hashlib.sha256(f"{seed}:{texts[i]}".encode()).hexdigest())
+
+    rows = []
+    for who, mask in (("BERT", bert_right), ("TF-IDF", ~bert_right)):
+        chosen = sorted(differ[mask], key=key)[: (n + (who == "BERT")) // 2]
+        for i in chosen:
+            rows.append({"review": texts[i], "정답": LABELS[int(y[i])],
+                         "TF-IDF p(긍정)": round(float(p_tf[i]), 2), "BERT p(긍정)": round(float(p_bert[i]), 2),
+                         "맞힌 모델": who})
+    return pd.DataFrame(rows), counts
+
+
+# --------------------------------------------------------------------------- published figures, for context
+# Accuracy (%) on the published NSMC test set (ratings_test.txt: 50k reviews, random split, NOT split by movie,
+# about half positive), as reported by the models' authors. Not comparable one to one with this suite's
+# held-out-movie test; they show what a base-size Korean BERT reaches after large-scale pretraining.
+PUBLISHED_NSMC = (
+    {"model": "bert-base-multilingual-cased", "accuracy": 87.5, "source": "SKTBrain/KoBERT README, Subtasks: Naver Sentiment Analysis",
+     "url": "https://github.com/SKTBrain/KoBERT#naver-sentiment-analysis"},
+    {"model": "KoBERT (SKT)", "accuracy": 90.1, "source": "SKTBrain/KoBERT README, Subtasks: Naver Sentiment Analysis",
+     "url": "https://github.com/SKTBrain/KoBERT#naver-sentiment-analysis"},
+    {"model": "KcBERT-Base", "accuracy": 89.05, "source": "Beomi/KcBERT README (NSMC Binary Classification, val acc)",
+     "url": "https://github.com/Beomi/KcBERT"},
+    {"model": "DistilKoBERT", "accuracy": 88.60, "source": "monologg/KoELECTRA finetune/README.md (Small Model table)",
+     "url": "https://github.com/monologg/KoELECTRA/blob/master/finetune/README.md"},
+    {"model": "KoELECTRA-Small-v3", "accuracy": 89.36, "source": "monologg/KoELECTRA finetune/README.md (Small Model table)",
+     "url": "https://github.com/monologg/KoELECTRA/blob/master/finetune/README.md"},
+    {"model": "KoELECTRA-Base-v3", "accuracy": 90.63, "source": "monologg/KoELECTRA finetune/README.md (Base Model table)",
+     "url": "https://github.com/monologg/KoELECTRA/blob/master/finetune/README.md"},
+)
+
+
+def published_table() -> pd.DataFrame:
+    """:data:`PUBLISHED_NSMC` as a table (lesson 05 shows it beside this suite's figures)."""
+    return pd.DataFrame(PUBLISHED_NSMC)[["model", "accuracy", "source"]]

@@ -1,0 +1,227 @@
+"""Building ``tiny-ko-sbert``: tiny-ko-bert + mean pooling, trained with sentence-transformers.
+
+The recipe (:class:`SbertConfig`) in sentence-transformers' own terms:
+
+- model: ``Transformer(<base folder>)`` + ``Pooling(mean)`` (never ``trust_remote_code``);
+- losses: ``MultipleNegativesRankingLoss`` (the in-batch softmax over cosine x 20) on the three
+  pair sets, ``CoSENTLoss`` on KorSTS train scores (see :mod:`helpers.sbert.data`);
+- batches: one data set per batch, data sets drawn in proportion to their size
+  (``MultiDatasetBatchSamplers.PROPORTIONAL``); within a pair set no two pairs of one paraphrase
+  group share a batch (:class:`DistinctGroupBatchSampler`);
+- evaluator: ``EmbeddingSimilarityEvaluator`` on KorSTS dev (before and after training; never
+  used to pick a checkpoint);
+- ``SentenceTransformerTrainer``, AdamW with linear warm-up/decay, fixed seed and thread count:
+  the same command on the same base gives the same weights.
+
+Used by ``python -m helpers.sbert build`` (lessons 02 and 04 load the result).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sentence_transformers import DefaultBatchSampler
+
+MNRL_SOURCES = ("parakqc", "question_pair", "chatbot")
+
+
+@dataclass(frozen=True)
+class SbertConfig:
+    """The build recipe. ``max_steps`` (``None``: all ``rounds``) shortens it for tests."""
+
+    rounds: int = 2                 # passes over every data set, new pairs drawn from each group each pass
+    batch_size: int = 64            # 63 in-batch negatives per anchor
+    learning_rate: float = 2e-4     # a 2-layer model takes a larger step than BERT-base's usual 2e-5
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    max_seq_length: int = 64
+    scale: float = 20.0             # MultipleNegativesRankingLoss: cosine x 20 = temperature 0.05
+    seed: int = 42
+    threads: int = 1                # 1: the same bytes on any machine (and the rule on shared CPUs)
+    max_steps: int | None = None
+
+    @classmethod
+    def fast(cls) -> "SbertConfig":
+        """A seconds-long variant for tests."""
+        return cls(rounds=1, batch_size=16, max_steps=8)
+
+
+def distinct_groups(labels, order, batch_size: int, drop_last: bool):
+    """Cut ``order`` (shuffled indices) into batches in which no two rows share a label.
+
+    Greedy: a row whose label is already in the batch waits for the next batch. Rows still
+    waiting at the end form the last batches (a label repeats only if nothing else is left).
+    """
+    batches, current, seen, waiting = [], [], set(), []
+    for idx in order:
+        queue, waiting = waiting + [idx], []
+        for i in queue:
+            if labels[i] in seen:
+                waiting.append(i)
+                continue
+            current.append(i)
+            seen.add(labels[i])
+            if len(current) == batch_size:
+                batches.append(current)
+                current, seen = [], set()
+    rest = current + waiting
+    for start in range(0, len(rest), batch_size):
+        chunk = rest[start:start + batch_size]
+        if len(chunk) == batch_size or not drop_last:
+            batches.append(chunk)
+    return batches
+
+
+class DistinctGroupBatchSampler(DefaultBatchSampler):
+    """Shuffled batches (seed + epoch) in which no two rows share a ``label`` (paraphrase group id).
+
+    For ``MultipleNegativesRankingLoss``: two pairs of the same group in one batch would count a
+    paraphrase as a negative. A data set without a ``label`` column (KorSTS: ``score``) is shuffled
+    and cut as usual.
+    """
+
+    def __init__(self, dataset, *args, **kwargs):
+        super().__init__(dataset, *args, **kwargs)
+        self.dataset = dataset
+        self.labels = dataset["label"] if "label" in dataset.column_names else None
+
+    def __iter__(self):
+        import torch
+
+        generator = torch.Generator()
+        generator.manual_seed(int(self.seed or 0) + int(self.epoch))
+        order = torch.randperm(len(self.dataset), generator=generator).tolist()
+        if self.labels is not None:
+            batches = distinct_groups(self.labels, order, self.batch_size, self.drop_last)
+        else:
+            batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            if self.drop_last and batches and len(batches[-1]) < self.batch_size:
+                batches.pop()
+        yield from batches[:len(self)]
+
+
+def new_sentence_model(base: str, max_seq_length: int = 64):
+    """``SentenceTransformer`` = ``Transformer(base)`` + mean ``Pooling``, on the CPU (lesson 02 shows it)."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+
+    transformer = Transformer(base, max_seq_length=max_seq_length)
+    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
+    return SentenceTransformer(modules=[transformer, pooling], device="cpu")
+
+
+def korsts_dev_evaluator():
+    """``EmbeddingSimilarityEvaluator`` on KorSTS dev (cosine; Spearman is its main score)."""
+    from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
+
+    from .data import korsts_dev
+
+    s1, s2, scores = korsts_dev()
+    return EmbeddingSimilarityEvaluator(s1, s2, scores, main_similarity="cosine", name="korsts-dev",
+                                        batch_size=128, show_progress_bar=False)
+
+
+def _spearman(result: dict) -> float:
+    key = next(k for k in result if k.endswith("spearman_cosine"))
+    return round(100 * float(result[key]), 2)
+
+
+def build_sentence_model(out: str | os.PathLike, base: str | None = None, config: SbertConfig | None = None,
+                         log=print) -> Path:
+    """Train ``tiny-ko-sbert`` from ``base`` (default: the shipped tiny-ko-bert) and save it to ``out``.
+
+    ``out`` receives the saved SentenceTransformer folder, ``training.json`` (data counts, recipe,
+    losses, KorSTS-dev Spearman before/after, wall time) and ``checksums.sha256``; a model card
+    (``README.md``) already in ``out`` is kept (``benchmarks/sbert_bench.py --card`` writes it).
+    The folder is replaced only when the build succeeded.
+    """
+    import torch
+    from datasets import DatasetDict
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.losses import CoSENTLoss, MultipleNegativesRankingLoss
+    from transformers import PrinterCallback, TrainerCallback
+
+    from ..cache import write_checksums
+    from ..models import display_name, model_source, resolve_model_name
+    from ..setup import quiet_libraries, running_in_ci, seed_everything
+    from .data import training_sets
+
+    config = config or SbertConfig()
+    out = Path(out)
+    quiet_libraries()
+    seed_everything(config.seed, config.threads)
+    base_name = resolve_model_name(base)
+    source = model_source(base_name)  # a bad base fails here, before any data is read
+    start, cpu_start = time.perf_counter(), time.process_time()
+    log(f"[sbert] base model {display_name(base_name)}; reading the training sets")
+    sets, summary = training_sets(config.rounds, config.seed)
+    for name, ds in sets.items():
+        log(f"[sbert]   {name}: {len(ds):,} rows")
+    model = new_sentence_model(source, config.max_seq_length)
+    losses = {name: MultipleNegativesRankingLoss(model, scale=config.scale) if name in MNRL_SOURCES
+              else CoSENTLoss(model) for name in sets}
+    evaluator = korsts_dev_evaluator()
+    before = _spearman(evaluator(model))
+    log(f"[sbert] KorSTS dev Spearman before training: {before}")
+
+    history: list[dict] = []
+
+    class Record(TrainerCallback):
+        """Keep the logged training loss (for training.json and the model card) instead of printing it."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                history.append({"step": state.global_step, "loss": round(float(logs["loss"]), 4)})
+                if state.global_step % 250 == 0:
+                    log(f"[sbert] step {state.global_step}/{state.max_steps}: loss {history[-1]['loss']}")
+
+    class Trainer(SentenceTransformerTrainer):
+        def add_model_card_callback(self, default_args_dict):
+            """No auto-generated card: ``benchmarks/sbert_bench.py --card`` writes it from measurements."""
+
+    with tempfile.TemporaryDirectory(prefix="sbert-trainer-") as scratch:
+        args = SentenceTransformerTrainingArguments(
+            output_dir=scratch, num_train_epochs=1, max_steps=config.max_steps or -1,
+            per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
+            warmup_steps=config.warmup_ratio,  # a float below 1: a fraction of the steps (transformers v5) weight_decay=config.weight_decay, lr_scheduler_type="linear",
+            seed=config.seed, data_seed=config.seed, batch_sampler=DistinctGroupBatchSampler,
+            multi_dataset_batch_sampler="proportional", save_strategy="no", eval_strategy="no",
+            logging_steps=25, report_to="none", disable_tqdm=running_in_ci(), use_cpu=True,
+            dataloader_num_workers=0)
+        trainer = Trainer(model=model, args=args, train_dataset=DatasetDict(sets), loss=losses, callbacks=[Record()])
+        trainer.remove_callback(PrinterCallback)  # the loss goes to training.json and the log, not stdout
+        trainer.train()
+        steps = trainer.state.global_step
+    train_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    model.eval()
+    after = _spearman(evaluator(model))
+    log(f"[sbert] {steps} steps in {train_seconds:.0f} s ({cpu_seconds:.0f} s CPU); KorSTS dev Spearman after training: {after}")
+
+    info = {"base_model": display_name(base_name), "recipe": dataclasses.asdict(config), "steps": steps,
+            "losses": {n: type(loss).__name__ for n, loss in losses.items()}, "data": summary,
+            "korsts_dev_spearman_before": before, "korsts_dev_spearman_after": after,
+            "train_seconds": round(train_seconds, 1), "train_cpu_seconds": round(cpu_seconds, 1),
+            "seconds_per_step_cpu": round(cpu_seconds / max(steps, 1), 3), "torch_threads": torch.get_num_threads(),
+            "loss_history": history}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        model.save(str(tmp), create_model_card=False)
+        (tmp / "training.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        card = out / "README.md"
+        if card.is_file():
+            shutil.copy2(card, tmp / "README.md")
+        write_checksums(tmp)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log(f"[sbert] saved {out}")
+    return out

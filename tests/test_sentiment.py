@@ -1,0 +1,179 @@
+"""Tests for helpers.classify.sentiment / .model / .cli (lesson 05: NSMC sentiment, train and eval commands)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from helpers.classify import sentiment
+from helpers.classify.model import (SentimentConfig, SentimentModelError, evaluate_file, load_sentiment, read_labelled,
+                                    train_sentiment, write_labelled)
+from helpers.pretrain import movie_is_heldout
+
+ROOT = Path(__file__).resolve().parents[1]
+POS = ["정말 재밌어요", "최고의 영화", "감동적이다 추천", "배우 연기 좋다", "또 보고 싶다", "완전 꿀잼"]
+NEG = ["시간 아깝다", "지루하고 별로", "최악의 영화", "돈 아까움", "졸려서 잤다", "노잼 실망"]
+
+
+def fake_raw(movies: int = 120, per_movie: int = 12) -> pd.DataFrame:
+    """A raw-crawl-shaped frame: every movie has positive, negative and neutral reviews; some texts repeat."""
+    rows = []
+    for m in range(movies):
+        for k in range(per_movie):
+            rating = [10, 9, 1, 3, 6, 10, 2, 9, 4, 7, 10, 1][k % 12]
+            words = POS if rating >= 9 else NEG
+            text = f"{words[k % 6]} {m}-{k}" if k % 4 else words[k % 6]  # every 4th review is a shared text
+            rows.append({"review_id": f"{m}-{k}", "movie_id": str(1000 + m), "author": "a", "review": text,
+                         "rating": rating, "date": "2020"})
+    rows.append({"review_id": "x", "movie_id": "1000", "author": "a", "review": "", "rating": 10, "date": ""})
+    rows.append({"review_id": "y", "movie_id": "1001", "author": "a", "review": POS[0], "rating": 1, "date": ""})
+    return pd.DataFrame(rows)
+
+
+def test_label_reviews_applies_nsmc_rule():
+    raw = fake_raw(4)
+    df = sentiment.label_reviews(raw)
+    assert set(df.rating) <= {1, 2, 3, 4, 9, 10} and (df.document != "").all()
+    assert (df.label == (df.rating >= 9)).all()
+    with pytest.raises(ValueError, match="load_nsmc_raw"):
+        sentiment.label_reviews(pd.DataFrame({"review": ["a"]}))
+
+
+def test_split_is_by_heldout_movie_balanced_deduplicated_and_nested():
+    raw = fake_raw()
+    split = sentiment.nsmc_split(raw, train_size=None, val_size=2, seed=1)
+    train, val, test = split.train, split.val, split.test
+    assert test.movie_id.map(movie_is_heldout).all() and len(test) > 0
+    assert not train.movie_id.map(movie_is_heldout).any()
+    assert not set(train.movie_id) & set(val.movie_id) and not set(train.movie_id) & set(test.movie_id)
+    for part in (train, val, test):
+        assert not part.document.duplicated().any()
+    assert not set(train.document) & set(test.document)
+    assert POS[0] not in set(train.document) | set(test.document)  # it occurs with both labels: ambiguous
+    assert train.label.mean() == 0.5
+    for n in (2, 6, 10):  # every prefix is balanced: the learning curve's nested subsets
+        assert train.label.iloc[:n].mean() == 0.5
+    again = sentiment.nsmc_split(raw, train_size=10, val_size=2, seed=1)
+    pd.testing.assert_frame_equal(again.train, sentiment.nsmc_split(raw, train_size=10, val_size=2, seed=1).train)
+    assert split.pool_majority == 1 and split.stats["train"] == len(train)
+    with pytest.raises(ValueError, match="balanced"):
+        sentiment.nsmc_split(raw, train_size=10**6)
+
+
+def test_disagreements_counts_and_balances_examples():
+    texts = ["재밌지 않다", "좋다", "별로지만 볼만", "싫다", "그냥"]
+    y = np.array([0, 1, 1, 0, 1])
+    tf = np.array([[0.2, 0.8], [0.1, 0.9], [0.7, 0.3], [0.4, 0.6], [0.5, 0.5]])
+    bert = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.8, 0.2], [0.1, 0.9]])
+    table, counts = sentiment.disagreements(texts, y, tf, bert, n=4)
+    assert counts == {"test_reviews": 5, "disagree": 2, "bert_right": 2, "tfidf_right": 0, "marked": 1,
+                      "marked_bert_right": 1}
+    assert set(table.review) == {"재밌지 않다", "싫다"} and (table["맞힌 모델"] == "BERT").all()
+
+
+def _small_bert(tmp_path: Path, reference_dir: Path, layers: int = 1, hidden: int = 32) -> Path:
+    from transformers import AutoTokenizer, BertConfig, BertForPreTraining
+
+    tok = AutoTokenizer.from_pretrained(reference_dir)
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=2,
+                     intermediate_size=2 * hidden, max_position_embeddings=64, pad_token_id=tok.pad_token_id)
+    out = tmp_path / f"bert-{layers}x{hidden}"
+    BertForPreTraining(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def test_random_init_and_budget_scaling(tmp_path, reference_dir):
+    import helpers
+
+    small = _small_bert(tmp_path, reference_dir)
+    big = _small_bert(tmp_path, reference_dir, layers=4, hidden=256)
+    _, model = helpers.load_model(str(small), head="classification", num_labels=2)
+    fresh = sentiment.random_init_like(model, seed=3)
+    assert type(fresh) is type(model) and fresh.config.to_dict() == model.config.to_dict()
+    assert not torch.equal(fresh.bert.embeddings.word_embeddings.weight, model.bert.embeddings.word_embeddings.weight)
+    assert sentiment.scale_sizes(model, [500, 2000]) == [500, 2000]  # cheaper than tiny-ko-bert: no change
+    _, large = helpers.load_model(str(big), head="classification", num_labels=2)
+    shrunk = sentiment.scale_sizes(large, [500, 2000, 6000])
+    assert shrunk[0] == 200 and shrunk[-1] < 6000 and all(s % 2 == 0 for s in shrunk)
+    assert sentiment.epochs_for(500, 2, 4000) == 8 and sentiment.epochs_for(6000, 2, 4000) == 2
+
+
+def test_read_labelled_rejects_bad_files(tmp_path):
+    good = tmp_path / "good.tsv"
+    good.write_text('id\tdocument\tlabel\n1\t"따옴표" 좋다\t1\n2\t별로\t0\n', encoding="utf-8")
+    df = read_labelled(good)
+    assert df.document.tolist() == ['"따옴표" 좋다', "별로"] and df.label.tolist() == [1, 0]
+    cases = {"cols.tsv": ("text\tlabel\n좋다\t1\n", "missing \\['document'\\]"),
+             "label.tsv": ("document\tlabel\n좋다\t1\n나쁨\t긍정\n", "line 3"),
+             "empty.tsv": ("document\tlabel\n", "no rows"),
+             "blank.tsv": ("", "well-formed")}
+    for name, (text, match) in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        with pytest.raises(SentimentModelError, match=match):
+            read_labelled(tmp_path / name)
+    (tmp_path / "latin.tsv").write_bytes("document\tlabel\n좋다\t1\n".encode("cp949"))
+    with pytest.raises(SentimentModelError, match="UTF-8"):
+        read_labelled(tmp_path / "latin.tsv")
+    with pytest.raises(SentimentModelError, match="No such file"):
+        read_labelled(tmp_path / "missing.tsv")
+
+
+def _env(tmp_path: Path) -> dict:
+    env = dict(os.environ, KO_BERT_CACHE=str(tmp_path / "cache"), PYTHONPATH=str(ROOT / "src"))
+    return env
+
+
+def test_cli_errors_are_clear_without_traceback(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("document\tlabel\n좋다\t7\n", encoding="utf-8")
+    for args, match in ((["eval", str(bad)], "not 0 or 1"),
+                        (["eval", str(tmp_path / "none.tsv")], "No such file"),
+                        (["eval", str(bad.with_name("ok.tsv")), "--model", str(tmp_path / "nomodel")], "")):
+        if args[1].endswith("ok.tsv"):
+            Path(args[1]).write_text("document\tlabel\n좋다\t1\n", encoding="utf-8")
+            match = "No fine-tuned sentiment model"
+        proc = subprocess.run([sys.executable, "-m", "helpers.classify", *args], capture_output=True, text=True,
+                              env=_env(tmp_path), cwd=ROOT)
+        assert proc.returncode == 2, proc.stderr
+        assert match in proc.stderr and "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_train_save_and_eval_round_trip(tmp_path, reference_dir):
+    """A real (small) fine-tune through train_sentiment, then the eval command on a TSV."""
+    base = _small_bert(tmp_path, reference_dir)
+    raw = fake_raw()
+    split = sentiment.nsmc_split(raw, train_size=64, val_size=8, seed=0)
+    out = tmp_path / "model"
+    config = SentimentConfig(base_model=str(base), train_size=64, val_size=8, epochs=3, lr=3e-3, batch_size=16)
+    path = train_sentiment(config, out, split=split, log=lambda *a: None)
+    assert path == out and (out / "meta.json").is_file() and (out / "manifest.json").is_file()
+    tok, model, meta = load_sentiment(out)
+    assert meta["train_reviews"] == 64 and meta["config"]["epochs"] == 3 and model.config.num_labels == 2
+    tsv = write_labelled(split.test, tmp_path / "test.tsv")
+    direct = evaluate_file(tsv, out)
+    assert direct["n"] == len(split.test) and 0 <= direct["accuracy"] <= 1
+    proc = subprocess.run([sys.executable, "-m", "helpers.classify", "eval", str(tsv), "--model", str(out)],
+                          capture_output=True, text=True, env=_env(tmp_path), cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    line = json.loads(proc.stdout.strip())
+    assert line["n"] == direct["n"] and line["accuracy"] == direct["accuracy"] and line["model"] == str(out)
+    (out / "meta.json").write_text("{}", encoding="utf-8")  # tampered: refused
+    with pytest.raises(SentimentModelError, match="checksums"):
+        load_sentiment(out)
+    with pytest.raises(SentimentModelError, match="not a saved sentiment model"):
+        train_sentiment(config, tmp_path, split=split, log=lambda *a: None)  # a folder we do not own
+    assert SentimentConfig.quick().train_size == 2000
+
+
+def test_published_figures_are_cited():
+    table = sentiment.published_table()
+    assert len(table) >= 3 and table.accuracy.between(80, 95).all() and table.source.str.len().gt(10).all()
