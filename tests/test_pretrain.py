@@ -38,6 +38,16 @@ def test_interrupted_build_resumes_bit_for_bit(tiny_work, tmp_path):
     _weights_equal(tiny_work / "final", final)
 
 
+def test_resume_may_change_the_thread_count(tiny_work, tmp_path):
+    """threads is how to run, not what to build: an interrupted build resumes with another count."""
+    work = tmp_path / "threads"
+    config = PretrainConfig.tiny()
+    assert pretrain.build(work, config, log=lambda *a: None, stop_after=config.checkpoint_every) is None
+    logs = []
+    final = pretrain.build(work, dataclasses.replace(config, threads=1), log=logs.append)
+    assert final is not None and any("resuming at step" in m for m in logs)
+
+
 def test_work_folder_refuses_another_recipe(tiny_work):
     other = dataclasses.replace(PretrainConfig.tiny(), steps=PretrainConfig.tiny().steps + 1)
     with pytest.raises(RuntimeError, match="another recipe"):
