@@ -101,3 +101,19 @@ def tiny_work(tmp_path_factory, data_root) -> Path:
 def fast_build(tiny_work) -> Path:
     """A small saved BERT checkpoint (the tiny build's final folder) for the helpers' unit tests."""
     return tiny_work / "final"
+
+
+@pytest.fixture(scope="module")
+def sigterm_cleans_up():
+    """Turn SIGTERM into KeyboardInterrupt while a module's tests run, so that ``finally`` blocks still
+    shut down kernels, JupyterLab and the browser when the run is terminated (smoke and browser tests)."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

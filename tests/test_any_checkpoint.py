@@ -120,20 +120,7 @@ def kernel_env(small_bert, tmp_path_factory, csv_path):
     return env
 
 
-@pytest.fixture(scope="module", autouse=True)
-def sigterm_cleans_up():
-    """Turn SIGTERM into KeyboardInterrupt, so that nbclient still shuts its kernel down when the
-    run is terminated (the kernel runs in its own session and would otherwise be left behind)."""
-    import signal
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+pytestmark = pytest.mark.usefixtures("sigterm_cleans_up")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -112,20 +112,6 @@ def _api(base: str, token: str, path: str, method: str = "GET"):
 
 
 @pytest.fixture()
-def sigterm_cleans_up():
-    """Turn SIGTERM into KeyboardInterrupt while the test runs, so that the fixtures' ``finally``
-    blocks still stop JupyterLab, its kernel and the browser when the run is terminated."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@pytest.fixture()
 def jupyter_lab(tmp_path, sigterm_cleans_up):
     """A JupyterLab serving notebooks/ like ``make lab``; yields (base URL, token). Always shut down."""
     port, token = _free_port(), secrets.token_hex(24)
