@@ -1,10 +1,11 @@
 """Benchmark: the figures of tiny-ko-bert's model card, measured on data no pretraining step saw.
 
 Usage:
-    python benchmarks/tiny_ko_bert.py [--model DIR] [--reviews 5000] [--card]
+    python benchmarks/tiny_ko_bert.py [--model DIR] [--reviews 5000] [--card | --out FILE.json]
 
 Needs the data copies (KO_BERT_DATA, or the loader's cache/download). Writes
-benchmarks/results/tiny_ko_bert.json; with --card it also rewrites the generated part of
+benchmarks/results/tiny_ko_bert.json (or --out, for a model that is not the shipped one, such as
+run E of the card's run table: --model build/run-e/final --out benchmarks/results/tiny_ko_bert_run_e.json); with --card it also rewrites the generated part of
 models/tiny-ko-bert/README.md (between the "metrics" markers) from that JSON.
 
 Measured: held-out masked-token top-1/top-5 on reviews of held-out movies and on the held-out
@@ -58,7 +59,11 @@ def main() -> None:
     parser.add_argument("--model", help="model folder (default: the shipped models/tiny-ko-bert)")
     parser.add_argument("--reviews", type=int, default=5000, help="held-out reviews to sample")
     parser.add_argument("--card", action="store_true", help="rewrite the card's generated metrics section")
+    parser.add_argument("--out", help="results JSON (default benchmarks/results/tiny_ko_bert.json); use another "
+                                      "name for a model that is not the shipped one, e.g. a run of the card's table")
     args = parser.parse_args()
+    if args.card and args.out:
+        parser.error("--card describes the shipped model: it writes benchmarks/results/tiny_ko_bert.json, not --out")
 
     import torch
     from transformers import AutoTokenizer, BertForMaskedLM, BertForPreTraining, pipeline
@@ -115,8 +120,8 @@ def main() -> None:
         "machine": {"cpu_threads": torch.get_num_threads(), "python": platform.python_version(),
                     "torch": torch.__version__},
     }
-    out = HERE / "results" / "tiny_ko_bert.json"
-    out.parent.mkdir(exist_ok=True)
+    out = Path(args.out) if args.out else HERE / "results" / "tiny_ko_bert.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({k: result[k] for k in ("heldout_reviews", "heldout_questions", "heldout_combined",
                                              "pair_head_accuracy")}, ensure_ascii=False))

@@ -112,10 +112,10 @@ def test_read_labelled_rejects_bad_files(tmp_path):
     good.write_text('id\tdocument\tlabel\n1\t"따옴표" 좋다\t1\n2\t별로\t0\n', encoding="utf-8")
     df = read_labelled(good)
     assert df.document.tolist() == ['"따옴표" 좋다', "별로"] and df.label.tolist() == [1, 0]
-    cases = {"cols.tsv": ("text\tlabel\n좋다\t1\n", "missing \\['document'\\]"),
+    cases = {"cols.tsv": ("text\tlabel\n좋다\t1\n", "no column 'document'"),
              "label.tsv": ("document\tlabel\n좋다\t1\n나쁨\t긍정\n", "line 3"),
              "empty.tsv": ("document\tlabel\n", "no rows"),
-             "blank.tsv": ("", "well-formed")}
+             "blank.tsv": ("", "empty")}
     for name, (text, match) in cases.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
         with pytest.raises(SentimentModelError, match=match):
@@ -123,7 +123,7 @@ def test_read_labelled_rejects_bad_files(tmp_path):
     (tmp_path / "latin.tsv").write_bytes("document\tlabel\n좋다\t1\n".encode("cp949"))
     with pytest.raises(SentimentModelError, match="UTF-8"):
         read_labelled(tmp_path / "latin.tsv")
-    with pytest.raises(SentimentModelError, match="No such file"):
+    with pytest.raises(SentimentModelError, match="no such file"):
         read_labelled(tmp_path / "missing.tsv")
 
 
@@ -136,7 +136,7 @@ def test_cli_errors_are_clear_without_traceback(tmp_path):
     bad = tmp_path / "bad.tsv"
     bad.write_text("document\tlabel\n좋다\t7\n", encoding="utf-8")
     for args, match in ((["eval", str(bad)], "not 0 or 1"),
-                        (["eval", str(tmp_path / "none.tsv")], "No such file"),
+                        (["eval", str(tmp_path / "none.tsv")], "no such file"),
                         (["eval", str(bad.with_name("ok.tsv")), "--model", str(tmp_path / "nomodel")], "")):
         if args[1].endswith("ok.tsv"):
             Path(args[1]).write_text("document\tlabel\n좋다\t1\n", encoding="utf-8")

@@ -151,7 +151,8 @@ def test_load_sts_tsv_reads_korsts_layout_with_quotes(tmp_path):
     ("score\tsentence1\tsentence2\n7\ta\tb\n2\tc\td\n".encode(), "outside 0-5"),
     ("score\tsentence1\tsentence2\n1\ta\n2\tc\td\n".encode(), "line 2"),
     ("score\tsentence1\tsentence2\n1\t\tb\n2\tc\td\n".encode(), "empty sentence"),
-    ("score\tsentence1\tsentence2\n".encode(), "at least two"),
+    ("score\tsentence1\tsentence2\n".encode(), "no rows"),
+    ("score\tsentence1\tsentence2\n3\ta\tb\n".encode(), "at least two"),
     ("score\tsentence1\tsentence2\n3\ta\tb\n3\tc\td\n".encode(), "different scores"),
     ("score\tsentence1\tsentence2\n1\t가\tb\n2\tc\td\n".encode("euc-kr"), "UTF-8"),
 ])

@@ -223,6 +223,8 @@ def mini_pretrain(model, tokenizer, texts: list[str], steps: int = 300, batch_si
     import torch
     from transformers import DataCollatorForLanguageModeling
 
+    from .training import optimizer_step
+
     if len(texts) < batch_size:
         raise ValueError(f"Need at least batch_size={batch_size} texts; got {len(texts)}.")
     if steps < 1:
@@ -244,10 +246,7 @@ def mini_pretrain(model, tokenizer, texts: list[str], steps: int = 300, batch_si
         for _ in range(steps):
             batch = collator([encoded[i] for i in rng.choice(len(encoded), size=batch_size, replace=False)])
             loss = masked_lm_loss(model, batch)
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            losses.append(float(loss.detach()))
+            losses.append(optimizer_step(model, loss, opt, max_grad_norm=None))
     finally:
         torch.set_num_threads(previous_threads)
         model.eval()

@@ -15,6 +15,8 @@ Used by lesson 02 (``notebooks/02_sentence_similarity.ipynb``).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 LECTURE_SENTENCES = [
@@ -195,46 +197,28 @@ def load_sts_tsv(path) -> tuple[list[str], list[str], list[float]]:
 
     Raises :class:`SimilarityFileError` with the line and a fix for anything else.
     """
-    from pathlib import Path
+    from .textfiles import read_rows
 
-    path = Path(path)
-    if not path.is_file():
-        raise SimilarityFileError(f"{path}: no such file. Fix: give the path of a tab-separated KorSTS-format file.")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SimilarityFileError(f"{path.name} is not UTF-8 text (byte {exc.start}). Fix: re-save it as UTF-8.") from exc
-    lines = [line for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
-    if not lines:
-        raise SimilarityFileError(f"{path.name} is empty. Fix: add a header 'score<TAB>sentence1<TAB>sentence2' "
-                                  "and one scored pair per line.")
-    header = [h.strip() for h in lines[0].split("\t")]
-    missing = [c for c in STS_COLUMNS if c not in header]
-    if missing:
-        raise SimilarityFileError(f"{path.name} has no column {', '.join(repr(m) for m in missing)} (header: {header}). "
-                                  "Fix: the first line must name the tab-separated columns score, sentence1, sentence2.")
-    at = [header.index(c) for c in STS_COLUMNS]
+    rows = read_rows(path, STS_COLUMNS, SimilarityFileError,
+                     "Fix: give a UTF-8 file whose first line names the tab-separated columns score, sentence1, "
+                     "sentence2, then one scored pair per line.")
+    name = Path(path).name
     s1, s2, scores = [], [], []
-    for number, line in enumerate(lines[1:], start=2):
-        cells = line.split("\t")
-        if len(cells) != len(header):
-            raise SimilarityFileError(f"{path.name} line {number}: {len(cells)} tab-separated fields, the header has "
-                                      f"{len(header)}. Fix: one tab between fields, no tabs inside a sentence.")
-        raw, a, b = (cells[i].strip() for i in at)
+    for number, row in rows:
         try:
-            score = float(raw)
+            score = float(row["score"])
         except ValueError:
-            raise SimilarityFileError(f"{path.name} line {number}: score {raw!r} is not a number. "
+            raise SimilarityFileError(f"{name} line {number}: score {row['score']!r} is not a number. "
                                       "Fix: a number from 0 to 5.") from None
         if not 0 <= score <= 5:
-            raise SimilarityFileError(f"{path.name} line {number}: score {score} is outside 0-5. Fix: a number from 0 to 5.")
-        if not a or not b:
-            raise SimilarityFileError(f"{path.name} line {number}: an empty sentence. Fix: fill or remove the line.")
-        s1.append(a)
-        s2.append(b)
+            raise SimilarityFileError(f"{name} line {number}: score {score} is outside 0-5. Fix: a number from 0 to 5.")
+        if not row["sentence1"] or not row["sentence2"]:
+            raise SimilarityFileError(f"{name} line {number}: an empty sentence. Fix: fill or remove the line.")
+        s1.append(row["sentence1"])
+        s2.append(row["sentence2"])
         scores.append(score)
     if len(scores) < 2 or len(set(scores)) < 2:
-        raise SimilarityFileError(f"{path.name} has {len(scores)} scored pair(s) with {len(set(scores))} distinct "
+        raise SimilarityFileError(f"{name} has {len(scores)} scored pair(s) with {len(set(scores))} distinct "
                                   "score(s): a correlation needs at least two pairs with different scores. Fix: add pairs.")
     return s1, s2, scores
 

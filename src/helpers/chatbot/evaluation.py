@@ -58,29 +58,17 @@ def metrics(ranks: np.ndarray) -> dict:
 
 def load_eval_tsv(path) -> tuple[list[str], list[str]]:
     """Read a TSV with a header containing ``query`` and ``expected_answer`` (other columns ignored)."""
-    import csv
+    from ..textfiles import read_rows
 
-    path = Path(path)
-    if not path.is_file():
-        raise ChatbotError(f"{path.name}: no such file. Fix: give the path of a tab-separated file.")
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        fields = reader.fieldnames or []
-        missing = [c for c in ("query", "expected_answer") if c not in fields]
-        if not fields:
-            raise ChatbotError(f"{path.name} is empty. Fix: add a header line 'query<TAB>expected_answer' and rows.")
-        if missing:
-            raise ChatbotError(f"{path.name} has no column {', '.join(repr(m) for m in missing)} (header: "
-                               f"{fields}). Fix: the header must contain 'query' and 'expected_answer', tab-separated.")
-        queries, expected = [], []
-        for line, row in enumerate(reader, start=2):
-            q, a = (row.get("query") or "").strip(), (row.get("expected_answer") or "").strip()
-            if not q or not a:
-                raise ChatbotError(f"{path.name} line {line}: empty query or expected_answer. Fix: fill or remove the line.")
-            queries.append(clean_query(q)[0])
-            expected.append(a)
-    if not queries:
-        raise ChatbotError(f"{path.name} has a header but no rows. Fix: add at least one query.")
+    rows = read_rows(path, ("query", "expected_answer"), ChatbotError,
+                     "Fix: give a UTF-8 tab-separated file whose header contains query and expected_answer.")
+    queries, expected = [], []
+    for line, row in rows:
+        if not row["query"] or not row["expected_answer"]:
+            raise ChatbotError(f"{Path(path).name} line {line}: empty query or expected_answer. "
+                               "Fix: fill or remove the line.")
+        queries.append(clean_query(row["query"])[0])
+        expected.append(row["expected_answer"])
     return queries, expected
 
 

@@ -189,6 +189,9 @@ def fine_tune(model, tokenizer, train_texts, train_labels, val_texts, val_labels
     The thread count changes the last bits of the floats, so keep it fixed for reproducible runs.
     """
     import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    from ..training import optimizer_step
 
     train_texts, val_texts = list(train_texts), list(val_texts)
     train_labels, val_labels = list(train_labels), list(val_labels)
@@ -215,8 +218,7 @@ def fine_tune(model, tokenizer, train_texts, train_labels, val_texts, val_labels
         gen = torch.Generator().manual_seed(seed)
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
         warm = max(1, int(warmup_ratio * total))
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+        sched = get_linear_schedule_with_warmup(opt, num_warmup_steps=warm, num_training_steps=total)
         rows, running, step = [], [], 0
         for epoch in range(epochs):
             order = torch.randperm(n, generator=gen).tolist()
@@ -225,12 +227,7 @@ def fine_tune(model, tokenizer, train_texts, train_labels, val_texts, val_labels
                 enc, y = _batches(tokenizer, train_texts, train_labels, order[b * batch_size:(b + 1) * batch_size],
                                   max_len)
                 loss = model(**enc, labels=y).loss
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                sched.step()
-                opt.zero_grad(set_to_none=True)
-                running.append(float(loss.detach()))
+                running.append(optimizer_step(model, loss, opt, sched, max_grad_norm=1.0))
                 step += 1
                 if b + 1 in eval_at:
                     val_loss, val_acc = _mean_loss(model, tokenizer, val_texts, val_labels, 128, max_len)

@@ -17,7 +17,6 @@ import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .. import cache
@@ -148,27 +147,14 @@ def read_labelled(path: str | os.PathLike) -> pd.DataFrame:
     Quoting is off (a ``"`` is an ordinary character, as in NSMC's own files). Raises
     :class:`SentimentModelError` with a fix for a missing, empty, non-UTF-8 or malformed file.
     """
-    path = Path(path)
+    from ..textfiles import read_rows
+
     fix = "Fix: give a UTF-8 tab-separated file with a header line containing document and label (0/1)."
-    if not path.is_file():
-        raise SentimentModelError(f"No such file: {path}. {fix}")
-    try:
-        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SentimentModelError(f"{path} is not UTF-8 (bad byte at {exc.start}). {fix}") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SentimentModelError(f"{path} is not a well-formed TSV ({str(exc).strip()}). {fix}") from exc
-    missing = [c for c in ("document", "label") if c not in df.columns]
-    if missing:
-        raise SentimentModelError(f"{path} has columns {list(df.columns)}, missing {missing}. {fix}")
-    if df.empty:
-        raise SentimentModelError(f"{path} has a header but no rows. {fix}")
-    label = df["label"].str.strip()
-    bad = ~label.isin(["0", "1"])
-    if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise SentimentModelError(f"{path} line {line}: label {df['label'].iloc[line - 2]!r} is not 0 or 1. {fix}")
-    return pd.DataFrame({"document": df["document"].str.strip(), "label": label.astype(int)})
+    rows = read_rows(path, ("document", "label"), SentimentModelError, fix)
+    for number, row in rows:
+        if row["label"] not in ("0", "1"):
+            raise SentimentModelError(f"{Path(path).name} line {number}: label {row['label']!r} is not 0 or 1. {fix}")
+    return pd.DataFrame({"document": [r["document"] for _, r in rows], "label": [int(r["label"]) for _, r in rows]})
 
 
 def write_labelled(frame: pd.DataFrame, path: str | os.PathLike) -> Path:

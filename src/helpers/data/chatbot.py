@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..textfiles import read_text
 from .fetch import DataError, download_file, sha256_file
 from .registry import DATASETS, data_cache, fix_hint, locate
 
@@ -70,17 +71,8 @@ def resolve_data_path(
 
 
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise DataError(f"{path.name} is empty. Fix: re-download it (delete the file and run again).")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path.name} is not UTF-8 text (bad byte at position {exc.start}). Fix: re-save it as "
-            "UTF-8 (for a CP949/EUC-KR copy: iconv -f cp949 -t utf-8 in.csv > out.csv) or re-download it."
-        ) from exc
-    return text
+    return read_text(path, DataError, "Fix: re-save it as UTF-8 (for a CP949/EUC-KR copy: iconv -f cp949 -t utf-8 "
+                                      "in.csv > out.csv) or re-download it (delete the file and run again).")
 
 
 def parse_chatbot_csv(text: str, *, name: str = DATA_FILENAME) -> tuple[pd.DataFrame, dict]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..textfiles import read_text
 from .fetch import DataError
 from .registry import DATA_ENV, DatasetSpec, Located, get_spec, locate
 
@@ -36,15 +37,7 @@ def _fix(spec: DatasetSpec, found: Located) -> str:
 
 
 def _text(path: Path, spec: DatasetSpec, found: Located) -> str:
-    if not path.is_file():
-        raise DataError(f"Missing file {path}. {_fix(spec, found)}")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path.name} is not UTF-8 (bad byte at {exc.start}). {_fix(spec, found)}") from exc
-    if not text.strip():
-        raise DataError(f"{path.name} is empty. {_fix(spec, found)}")
-    return text
+    return read_text(path, DataError, _fix(spec, found))
 
 
 def _finish(df: pd.DataFrame, spec: DatasetSpec, found: Located, quirks: dict) -> pd.DataFrame:

@@ -130,6 +130,7 @@ def train(config: PretrainConfig, work: Path, tokenizer, log=print, stop_after: 
     from transformers import DataCollatorForLanguageModeling
 
     from ..setup import quiet_libraries, running_in_ci
+    from ..training import optimizer_step
 
     quiet_libraries(ci=False)
     torch.set_num_threads(config.threads)
@@ -162,11 +163,7 @@ def train(config: PretrainConfig, work: Path, tokenizer, log=print, stop_after: 
         torch.manual_seed(config.seed * 7919 + step)  # dropout (if any) is a function of the step too
         batch = collator(units.batch_features(step))
         loss, mlm, pair = pretraining_loss(model, batch)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
+        optimizer_step(model, loss, opt, sched, max_grad_norm=1.0)
         recent.append(float(mlm.detach()))
         recent = recent[-100:]
         bar.set_postfix(mlm=f"{np.mean(recent):.3f}", pair=f"{float(pair.detach()):.3f}", refresh=False)
