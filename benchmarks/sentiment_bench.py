@@ -39,6 +39,7 @@ def log(msg) -> None:
 def _job(kind: str, size: int, config_dict: dict, split, test, out: str | None) -> dict:
     """One fine-tune in a worker process: ``kind`` is "pretrained" (saved via train_sentiment) or "random init"."""
     import torch
+    from scipy.special import softmax
 
     from helpers.classify import sentiment
     from helpers.classify.model import SentimentConfig, load_sentiment, train_sentiment
@@ -55,7 +56,7 @@ def _job(kind: str, size: int, config_dict: dict, split, test, out: str | None) 
         path = train_sentiment(config, out, split=split, log=log)
         tokenizer, model, _ = load_sentiment(path)
         logits = sentiment.predict_logits(model, tokenizer, test["document"], max_len=config.max_len, threads=config.threads)
-        probs = sentiment._softmax(logits)
+        probs = softmax(logits, axis=-1)
         result = sentiment.scores(test["label"], probs.argmax(-1), labels=(0, 1))
         result.update(saved_model=str(path))
     else:

@@ -11,12 +11,12 @@ Also here, for the model card and lesson 01: the held-out split of the chatbot q
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
 
+from . import cache
 from .cache import CHECKSUMS, ArtifactError, verify_checksums, write_checksums  # noqa: F401 (re-exported)
 
 REFERENCE_NAME = "tiny-ko-bert"
@@ -79,7 +79,7 @@ def split_heldout(df, n_heldout: int, seed: int = 42):
     Returns ``(train_df, heldout_questions)``. tiny-ko-bert holds out 400 questions (seed 42).
     """
     questions = sorted(set(df["question"]))
-    ranked = sorted(questions, key=lambda q: hashlib.sha256(f"{seed}:{q}".encode()).hexdigest())
+    ranked = sorted(questions, key=lambda q: cache.text_key(seed, q))
     heldout = sorted(ranked[:n_heldout])
     held = set(heldout)
     return df[~df["question"].isin(held)].reset_index(drop=True), heldout

@@ -1,12 +1,12 @@
 """Evaluating the chatbot (lesson 04): ranks, top-1 / top-5 / MRR, the paraphrase sets, leave-one-out, latency."""
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ..cache import text_key
 from .index import ChatbotIndex
 from .inputs import ChatbotError, clean_query
 
@@ -107,7 +107,7 @@ def split_answers(questions, answers, eval_fraction: float = 0.2, seed: int = 42
     for q, a in zip(questions, answers):
         groups[a].add(q)
     shared = sorted(a for a, qs in groups.items() if len(qs) >= 2)
-    ranked = sorted(shared, key=lambda a: hashlib.sha256(f"{seed}:{a}".encode()).hexdigest())
+    ranked = sorted(shared, key=lambda a: text_key(seed, a))
     return set(ranked[:round(eval_fraction * len(ranked))])
 
 

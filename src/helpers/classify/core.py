@@ -9,11 +9,12 @@ The chatbot task (lesson 08): given a *question* from Chatbot_data, predict its 
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from ..cache import text_key
 
 SEED = 42
 SHORT_LABELS = {0: "일상", 1: "이별", 2: "사랑"}
@@ -348,7 +349,7 @@ def errors_table(texts, y_true, y_pred, probs=None, n: int = 10, seed: int = SEE
     names = label_names or SHORT_LABELS
     texts, y_true, y_pred = list(texts), np.asarray(y_true), np.asarray(y_pred)
     wrong = [i for i in range(len(texts)) if y_true[i] != y_pred[i]]
-    wrong.sort(key=lambda i: hashlib.sha256(f"{seed}:{texts[i]}".encode()).hexdigest())
+    wrong.sort(key=lambda i: text_key(seed, texts[i]))
     rows = []
     for i in wrong[:n]:
         row = {"question": texts[i], "true": names[int(y_true[i])], "predicted": names[int(y_pred[i])]}

@@ -16,14 +16,15 @@ The split (:func:`nsmc_split`):
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import softmax
 
+from ..cache import in_hash_bucket, text_key
 from .core import (  # noqa: F401  (REFERENCE_COMPUTE, compute_per_token, scale_sizes: re-exported for lesson 05)
     REFERENCE_COMPUTE,
     SEED,
@@ -43,7 +44,7 @@ VALIDATION_MOVIE_PERCENT = 5
 
 def movie_is_validation(movie_id: str, percent: int = VALIDATION_MOVIE_PERCENT) -> bool:
     """True for the (non-held-out) NSMC movies whose reviews form the validation set."""
-    return int(hashlib.sha256(f"nsmc-validation:{movie_id}".encode()).hexdigest(), 16) % 100 < percent
+    return in_hash_bucket("nsmc-validation", movie_id, percent)
 
 
 def label_reviews(raw: pd.DataFrame) -> pd.DataFrame:
@@ -151,17 +152,11 @@ def run_bert(model, tokenizer, train: pd.DataFrame, val: pd.DataFrame, test: pd.
                        epochs=epochs, batch_size=batch_size, lr=lr, max_len=max_len, seed=seed, threads=threads,
                        evals_per_epoch=1, log=log)
     logits = predict_logits(model, tokenizer, test["document"], max_len=max_len, threads=threads)
-    probs = _softmax(logits)
+    probs = softmax(logits, axis=-1)
     out = scores(test["label"], probs.argmax(-1), labels=(0, 1))
     out.update(seconds=round(time.perf_counter() - start, 1), epochs=epochs, steps=result.steps,
                history=result.history, probs=probs)
     return out
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(-1, keepdims=True)
 
 
 def run_tfidf(train: pd.DataFrame, test: pd.DataFrame) -> dict:
@@ -254,7 +249,7 @@ def disagreements(texts, y_true, tfidf_probs, bert_probs, n: int = 6, markers=NE
               "marked": int(marked.sum()), "marked_bert_right": int((bert_right & marked).sum())}
 
     def key(i):
-        return (not any(m in texts[i] for m in markers), hashlib.sha256(f"{seed}:{texts[i]}".encode()).hexdigest())
+        return (not any(m in texts[i] for m in markers), text_key(seed, texts[i]))
 
     rows = []
     for who, mask in (("BERT", bert_right), ("TF-IDF", ~bert_right)):

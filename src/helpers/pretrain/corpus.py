@@ -1,19 +1,19 @@
 """Stages 1-2 of the build: the pretraining corpus with its held-out set, and the WordPiece."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 
+from ..cache import in_hash_bucket
 from .config import HELD_OUT_MOVIE_PERCENT, PretrainConfig
 
 
 def movie_is_heldout(movie_id: str, percent: int = HELD_OUT_MOVIE_PERCENT) -> bool:
     """True for the NSMC movies that are held out of pretraining (and are the sentiment test movies)."""
-    return int(hashlib.sha256(f"nsmc-movie:{movie_id}".encode()).hexdigest(), 16) % 100 < percent
+    return in_hash_bucket("nsmc-movie", movie_id, percent)
 
 
 # --------------------------------------------------------------------------- stage 1: corpus
