@@ -14,7 +14,7 @@ PY          := $(BIN)/python
 STAMP       := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 TORCH_OPTS  := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple,)
 
-.PHONY: install lab test unit smoke browser notebooks model sbert-model bench clean-cache help
+.PHONY: install lab test unit smoke browser book notebooks model sbert-model bench clean-cache help
 
 help:
 	@echo "make lab    - install (if needed) and open the lessons in JupyterLab"
@@ -22,7 +22,8 @@ help:
 	@echo "make unit   - the unit tests only"
 	@echo "make notebooks - re-execute every notebook and compare its outputs (nbval)"
 	@echo "make smoke  - run every notebook on a small non-default checkpoint (part of make test)"
-	@echo "make browser - lesson 04's chat widget in headless Chromium (part of make test; skipped without /usr/bin/chromium)"
+	@echo "make browser - lesson 04's chat widget and the book in headless Chromium, Hangul checked in pixels (part of make test; skipped without /usr/bin/chromium or a Korean font)"
+	@echo "make book   - the lessons as a static HTML site in build/book/ from the stored outputs (no re-execution; seconds)"
 	@echo "make model  - rebuild tiny-ko-bert from scratch into build/ (about 80 min on 2 cores; resumable)"
 	@echo "make sbert-model - rebuild the shipped Sentence-BERT models/tiny-ko-sbert from tiny-ko-bert"
 	@echo "make bench  - run the benchmark scripts in benchmarks/ (figures quoted in the README; long)"
@@ -79,10 +80,16 @@ notebooks: install
 smoke: install
 	$(PY) -m pytest tests/test_any_checkpoint.py
 
-# Needs Debian's chromium at /usr/bin/chromium (apt-get install chromium); skipped without it,
+# Needs Debian's chromium at /usr/bin/chromium and a Korean font (apt-get install chromium fonts-nanum);
+# also builds the book (book/build.py, seconds) and opens it. Skipped without them,
 # unless BROWSER_CHECK=required (as in .ci/run), which turns the skip into a failure.
 browser: install
 	$(PY) -m pytest tests/browser
+
+# The lessons as a static site (Sphinx + myst-nb + sphinx-book-theme, the `book` extra) from their
+# stored outputs: nothing is executed or downloaded. Open build/book/index.html.
+book: install
+	$(PY) book/build.py
 
 bench: install
 	$(PY) benchmarks/tiny_ko_bert.py
@@ -91,6 +98,7 @@ bench: install
 	$(PY) benchmarks/sbert_bench.py --card
 	$(PY) benchmarks/tokenization_bench.py
 	$(PY) benchmarks/sentiment_bench.py --workers 2
+	$(PY) benchmarks/qa_bench.py
 
 # Rebuilds the shipped Sentence-BERT (lessons 02, 04) from tiny-ko-bert, then its model card.
 sbert-model: install

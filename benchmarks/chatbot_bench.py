@@ -92,14 +92,15 @@ def targets(best: dict, tfidf: dict, build: dict) -> dict:
 
 def main() -> int:
     import helpers
-    from helpers import chatbot
+    from helpers import chatbot, splits
+    from helpers.data import paraphrases
 
     helpers.setup("04-bench")
     model_name = helpers.resolve_model_name()
     questions, answers = chatbot._default_corpus()
-    para_q, para_a = chatbot.load_paraphrases("hard")
-    nat_q, nat_a = chatbot.load_paraphrases("natural")
-    loo_q, loo_a, loo_x = chatbot.leave_one_out_set(questions, answers, chatbot.split_answers(questions, answers))
+    para_q, para_a = paraphrases.load_paraphrases("hard")
+    nat_q, nat_a = paraphrases.load_paraphrases("natural")
+    loo_q, loo_a, loo_x = chatbot.leave_one_out_set(questions, answers, splits.split_answers(questions, answers))
     default = chatbot.default_method(model_name)
     methods = {}
     for method in chatbot.METHODS:

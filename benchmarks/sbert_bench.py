@@ -44,11 +44,12 @@ def question_pair_auc(model) -> dict:
 
 
 def chatbot_metrics() -> dict:
-    from helpers import chatbot
+    from helpers import chatbot, splits
+    from helpers.data import paraphrases
 
     questions, answers = chatbot._default_corpus()
-    sets = {name: chatbot.load_paraphrases(name) for name in chatbot.PARAPHRASE_SETS}
-    sets["leave_one_out"] = chatbot.leave_one_out_set(questions, answers, chatbot.split_answers(questions, answers))
+    sets = {name: paraphrases.load_paraphrases(name) for name in paraphrases.PARAPHRASE_SETS}
+    sets["leave_one_out"] = chatbot.leave_one_out_set(questions, answers, splits.split_answers(questions, answers))
     out = {}
     for method in ("sbert", "tfidf"):
         index = chatbot.build_index(method, None, questions, answers)
@@ -170,7 +171,7 @@ vectors = model.encode(["오늘 하루 어떻게 보냈나요?", "오늘은 어�
 | Chatbot_data (songys/Chatbot_data @ 4cf20d1) | MIT | questions that share an answer, {src['chatbot']['groups']:,} groups, held-out answers excluded | {src['chatbot']['pairs'] // recipe['rounds']:,} |
 | KorSTS train (kakaobrain/kor-nlu-datasets @ 0df0fe7) | CC BY-SA 4.0 | scored pairs (score / 5), {src['korsts']['dropped_sharing_a_test_sentence']:,} dropped for sharing a sentence with KorSTS dev/test or another evaluation set | {src['korsts']['pairs']:,} |
 
-Held out (`helpers.sbert.data.held_out`): KorSTS dev and test, Question_pair test, the chatbot's two
+Held out (`helpers.splits.held_out`): KorSTS dev and test, Question_pair test, the chatbot's two
 paraphrase sets (their queries, and every question of their expected answers) and the
 {data['held_out']['chatbot_answers']:,} answers of the chatbot's leave-one-out test and paraphrase sets
 ({data['held_out']['chatbot_questions']:,} questions). No training pair contains any of these

@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     from helpers import cache
     from helpers.classify import sentiment
     from helpers.classify.model import SentimentConfig, _base_identity, default_dir
-    from helpers.setup import quiet_libraries
+    from helpers.lesson import quiet_libraries
 
     quiet_libraries(True)
     t0 = time.perf_counter()

@@ -69,9 +69,10 @@ def main() -> None:
     from transformers import AutoTokenizer, BertForMaskedLM, BertForPreTraining, pipeline
 
     from helpers.data import load_chatbot_data
+    from helpers.lesson import quiet_libraries
+    from helpers.mlm_accuracy import masked_accuracy
     from helpers.pretrain import PretrainConfig, heldout_texts
-    from helpers.reference import ensure_reference_model, masked_accuracy
-    from helpers.setup import quiet_libraries
+    from helpers.reference import ensure_reference_model
 
     quiet_libraries(ci=True)
     torch.set_num_threads(2)

@@ -66,12 +66,12 @@ def parts_of(method: str, parts: dict) -> dict:
 
 def ceiling(ensemble, hybrid, answers) -> dict:
     """Best top-1 / top-5 over the grid on each paraphrase set, maximised on that set (not a choice)."""
-    from helpers import chatbot
+    from helpers.data import paraphrases
 
     names = COMPONENTS["ensemble"]
     out = {}
-    for kind in chatbot.PARAPHRASE_SETS:
-        queries, expected = chatbot.load_paraphrases(kind)
+    for kind in paraphrases.PARAPHRASE_SETS:
+        queries, expected = paraphrases.load_paraphrases(kind)
         parts = parts_of("ensemble", components(ensemble, hybrid, queries))
         best = {"top1": (-1.0, None), "top5": (-1.0, None)}
         for weights, m in score_grid(parts, names, answers, expected):
@@ -84,13 +84,13 @@ def ceiling(ensemble, hybrid, answers) -> dict:
 
 def main() -> int:
     import helpers
-    from helpers import chatbot
+    from helpers import chatbot, splits
 
     helpers.setup("04-weights")
     model_name = helpers.resolve_model_name()
     questions, answers = chatbot._default_corpus()
     queries, expected, exclude = chatbot.leave_one_out_set(questions, answers,
-                                                           chatbot.split_answers(questions, answers))
+                                                           splits.split_answers(questions, answers))
     result = {"model": helpers.display_name(model_name), "selected_on": "leave-one-out MRR (ties: top-1)",
               "queries": len(queries), "step": STEP, "methods": {}}
     ensemble = chatbot.load_or_build_index("ensemble", model_name)

@@ -33,6 +33,13 @@ def csv_path() -> Path:
     return real_csv()
 
 
+@pytest.fixture(autouse=True)
+def normal_plans(monkeypatch):
+    """Unit tests see the normal training plans: FAST mode (KO_BERT_FAST, helpers.runtime.plans) is for
+    the smoke test's notebook kernels, which get their own environment."""
+    monkeypatch.delenv("KO_BERT_FAST", raising=False)
+
+
 @pytest.fixture()
 def private_cache(tmp_path, monkeypatch) -> Path:
     """An empty cache root for the test (KO_BERT_CACHE)."""

@@ -11,6 +11,10 @@ and the error ("cell N" is the index in the notebook's list of cells, markdown i
 from 0; "In [k]" is the execution count). All cells run even after a failure, so one run lists
 every failing cell (later failures may be consequences of earlier ones: that is said).
 
+Three checkpoints are built (:data:`KINDS`); the lessons train on their normal plan for "small-bert"
+and in FAST mode (``KO_BERT_FAST=1``, see :mod:`helpers.runtime.plans`) for the other two, which
+check that the code runs, not what it scores.
+
 Each notebook's wall time is printed (with its slowest cells) and written to
 ``build/any-checkpoint/times.json``.
 
@@ -41,8 +45,20 @@ CONFIG = dict(hidden_size=96, num_hidden_layers=3, num_attention_heads=3, interm
 SEED = 1234
 
 
-def build_small_bert(csv_path: Path, out: Path) -> dict:
-    """Train the tokenizer, initialise the model and save both with ``save_pretrained`` into ``out``."""
+KINDS = {
+    # a BERT unlike tiny-ko-bert (other vocabulary, size, special-token ids)
+    "small-bert": "BertForPreTraining, tokenizer with segment ids",
+    # a BERT whose tokenizer returns no token_type_ids (model_input_names without them)
+    "bert-no-segment-ids": "BertForPreTraining, tokenizer without token_type_ids",
+    # the klue/roberta-base layout: RoBERTa weights (one segment embedding, attribute .roberta,
+    # positions offset by the padding id) with a WordPiece tokenizer that does return token_type_ids
+    "roberta-wordpiece": "RobertaForMaskedLM (type_vocab_size 1), WordPiece tokenizer with segment ids",
+}
+
+
+def build_small_bert(csv_path: Path, out: Path, kind: str = "small-bert") -> dict:
+    """Train the tokenizer, initialise the model of ``kind`` (:data:`KINDS`) and save both with
+    ``save_pretrained`` into ``out``."""
     import pandas as pd
     import torch
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
@@ -75,16 +91,26 @@ def build_small_bert(csv_path: Path, out: Path) -> dict:
     backend.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
         special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
+    extra = {"model_input_names": ["input_ids", "attention_mask"]} if kind == "bert-no-segment-ids" else {}
     tokenizer = BertTokenizerFast(tokenizer_object=backend, do_lower_case=False, strip_accents=False,
                                   model_max_length=CONFIG["max_position_embeddings"], unk_token="[UNK]",
-                                  sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]")
+                                  sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]",
+                                  **extra)
 
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # save_pretrained's "Writing model shards" bar
     torch.manual_seed(SEED)
-    config = BertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, **CONFIG)
-    model = BertForPreTraining(config).eval()
+    if kind == "roberta-wordpiece":
+        from transformers import RobertaConfig, RobertaForMaskedLM
+
+        shape = {**CONFIG, "type_vocab_size": 1, "max_position_embeddings": CONFIG["max_position_embeddings"] + 2}
+        config = RobertaConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
+                               bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id, **shape)
+        model = RobertaForMaskedLM(config).eval()
+    else:
+        config = BertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, **CONFIG)
+        model = BertForPreTraining(config).eval()
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -95,28 +121,43 @@ def build_small_bert(csv_path: Path, out: Path) -> dict:
     sample = "오늘 하루 어떻게 보냈나요?"
     assert loaded.tokenize(sample) == tokenizer.tokenize(sample) and "[UNK]" not in loaded.tokenize(sample)
     ids = loaded("오늘", "하루")
-    assert ids["input_ids"][0] == loaded.cls_token_id == vocab["[CLS]"] and ids["token_type_ids"][-1] == 1
+    assert ids["input_ids"][0] == loaded.cls_token_id == vocab["[CLS]"]
+    if kind == "bert-no-segment-ids":
+        assert "token_type_ids" not in ids
+    else:
+        assert ids["token_type_ids"][-1] == 1  # roberta-wordpiece too: segment 1 that the model has no row for
     assert loaded.pad_token_id == 0 and loaded.unk_token_id != 1  # special ids differ from tiny-ko-bert's
-    return {"vocab": len(loaded), "parameters": sum(p.numel() for p in model.parameters()), **CONFIG,
+    return {"kind": kind, "vocab": len(loaded), "parameters": sum(p.numel() for p in model.parameters()),
+            "model_type": config.model_type, **{k: getattr(config, k) for k in CONFIG},
             "special_ids": {t: vocab[t] for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")}}
 
 
-@pytest.fixture(scope="module")
-def small_bert(tmp_path_factory, csv_path):
-    out = tmp_path_factory.mktemp("any-checkpoint") / "small-ko-bert"
+@pytest.fixture(scope="module", params=list(KINDS))
+def small_bert(request, tmp_path_factory, csv_path):
+    out = tmp_path_factory.mktemp("any-checkpoint") / request.param
     start = time.perf_counter()
-    info = build_small_bert(csv_path, out)
+    info = build_small_bert(csv_path, out, request.param)
     print(f"\n[any-checkpoint] built {out} in {time.perf_counter() - start:.1f} s: {info}", file=sys.stderr)
     return out
 
 
+# the checkpoint kind whose lessons train on their normal plan; the others run in FAST mode
+# (KO_BERT_FAST=1: helpers.runtime.plan_for shrinks every plan hard) so that CI time stays bounded
+FULL_PLAN_KIND = "small-bert"
+
+
 @pytest.fixture(scope="module")
 def kernel_env(small_bert, tmp_path_factory, csv_path):
-    """The kernel's environment: the small checkpoint, an empty private cache, offline, local data."""
+    """The kernel's environment: the small checkpoint, an empty private cache, offline, local data;
+    FAST mode for every kind but :data:`FULL_PLAN_KIND`."""
     env = dict(os.environ)
     env.update(BERT_MODEL=str(small_bert), KO_BERT_CACHE=str(tmp_path_factory.mktemp("ko-bert-cache")),
                HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", CHATBOT_DATA=str(csv_path))
     env.setdefault("KO_BERT_DATA", str(csv_path.parent))
+    if Path(small_bert).name == FULL_PLAN_KIND:
+        env.pop("KO_BERT_FAST", None)
+    else:
+        env["KO_BERT_FAST"] = "1"
     return env
 
 
@@ -182,10 +223,10 @@ def run_notebook(path: Path, env: dict) -> tuple[list[dict], float, list[tuple[i
 def test_notebook_runs_on_another_checkpoint(notebook, kernel_env, timings, capsys):
     errors, seconds, cell_times = run_notebook(notebook, kernel_env)
     slowest = sorted(cell_times, key=lambda t: -t[1])[:3]
-    timings[notebook.name] = {"seconds": round(seconds, 1), "failed_cells": [e["cell"] for e in errors],
+    timings[f"{Path(kernel_env['BERT_MODEL']).name}/{notebook.name}"] = {"seconds": round(seconds, 1), "failed_cells": [e["cell"] for e in errors],
                               "cells": {str(i): round(s, 1) for i, s in cell_times}}
     with capsys.disabled():
-        print(f"\n[any-checkpoint] {notebook.name}: {seconds:.1f} s "
+        print(f"\n[any-checkpoint] {Path(kernel_env['BERT_MODEL']).name}/{notebook.name}: {seconds:.1f} s "
               f"(slowest cells: {', '.join(f'[{i}] {s:.1f} s' for i, s in slowest)})"
               f"{'' if not errors else f', {len(errors)} failing cell(s)'}")
     if errors:

@@ -10,7 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from helpers import chatbot
+from helpers import chatbot, splits
+from helpers.data import paraphrases
 
 SMALL_Q = ["오늘 너무 피곤해", "헤어진 지 한 달 됐어", "감기 걸린 것 같아", "감기 기운이 있어",
            "회사 가기 싫다", "좋아하는 사람이 생겼어"]
@@ -48,29 +49,29 @@ def test_clean_query_truncates_long_queries_and_says_so():
 def test_eval_tsv_validation(tmp_path):
     good = tmp_path / "good.tsv"
     good.write_text("id\tquery\texpected_answer\tnote\n1\t감기 기운 있어\t감기 조심하세요.\tx\n", encoding="utf-8")
-    assert chatbot.load_eval_tsv(good) == (["감기 기운 있어"], ["감기 조심하세요."])
+    assert paraphrases.load_eval_tsv(good) == (["감기 기운 있어"], ["감기 조심하세요."])
     missing = tmp_path / "missing.tsv"
     missing.write_text("question\tanswer\n감기\t조심\n", encoding="utf-8")
     with pytest.raises(chatbot.ChatbotError, match="expected_answer"):
-        chatbot.load_eval_tsv(missing)
+        paraphrases.load_eval_tsv(missing)
     empty = tmp_path / "empty.tsv"
     empty.write_text("", encoding="utf-8")
     with pytest.raises(chatbot.ChatbotError, match="empty"):
-        chatbot.load_eval_tsv(empty)
+        paraphrases.load_eval_tsv(empty)
     header_only = tmp_path / "header.tsv"
     header_only.write_text("query\texpected_answer\n", encoding="utf-8")
     with pytest.raises(chatbot.ChatbotError, match="no rows"):
-        chatbot.load_eval_tsv(header_only)
+        paraphrases.load_eval_tsv(header_only)
     with pytest.raises(chatbot.ChatbotError, match="no such file"):
-        chatbot.load_eval_tsv(tmp_path / "nope.tsv")
+        paraphrases.load_eval_tsv(tmp_path / "nope.tsv")
 
 
-@pytest.mark.parametrize("kind", sorted(chatbot.PARAPHRASE_SETS))
+@pytest.mark.parametrize("kind", sorted(paraphrases.PARAPHRASE_SETS))
 def test_paraphrase_set_is_large_new_and_answerable(csv_path, kind):
     import helpers
 
     df = helpers.load_chatbot_data(csv_path)
-    queries, expected = chatbot.load_paraphrases(kind)
+    queries, expected = paraphrases.load_paraphrases(kind)
     assert len(queries) >= 60 and len(set(queries)) == len(queries)
     assert not set(queries) & set(df["question"]), "paraphrases must not be copied from the data"
     # nor copied up to spacing and punctuation ("어떻게 하면 좋을까" vs the stored "어떻게 하면 좋을까?")
@@ -85,13 +86,13 @@ def test_paraphrase_sets_are_disjoint_and_named():
     import csv
 
     sources = {}
-    for kind in chatbot.PARAPHRASE_SETS:
-        with open(chatbot.paraphrase_path(kind), encoding="utf-8", newline="") as fh:
+    for kind in paraphrases.PARAPHRASE_SETS:
+        with open(paraphrases.paraphrase_path(kind), encoding="utf-8", newline="") as fh:
             sources[kind] = {row["source_question"] for row in csv.DictReader(fh, delimiter="\t")}
     assert not sources["hard"] & sources["natural"], "the two sets paraphrase different stored questions"
-    assert len(chatbot.load_paraphrases("natural")[0]) >= 60
+    assert len(paraphrases.load_paraphrases("natural")[0]) >= 60
     with pytest.raises(chatbot.ChatbotError, match="unknown paraphrase set"):
-        chatbot.paraphrase_path("easy")
+        paraphrases.paraphrase_path("easy")
 
 
 # --------------------------------------------------------------------------- index and evaluation
@@ -123,7 +124,7 @@ def test_split_answers_is_stable_and_only_shared_answers(csv_path):
 
     df = helpers.load_chatbot_data(csv_path)
     q, a = list(df["question"]), list(df["answer"])
-    first, second = chatbot.split_answers(q, a), chatbot.split_answers(q, a)
+    first, second = splits.split_answers(q, a), splits.split_answers(q, a)
     assert first == second and len(first) > 100
     counts = df.groupby("answer")["question"].nunique()
     assert all(counts[x] >= 2 for x in first)

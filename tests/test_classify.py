@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import helpers
-from helpers import classify
+from helpers import classify, splits
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def data(csv_path):
 
 @pytest.fixture(scope="module")
 def split(data):
-    return classify.split_questions(data, val_size=0.1, test_size=0.2, seed=42)
+    return splits.split_questions(data, val_size=0.1, test_size=0.2, seed=42)
 
 
 def test_question_table_dedups_and_drops_ambiguous():
@@ -30,7 +30,7 @@ def test_question_table_dedups_and_drops_ambiguous():
         "answer": ["x", "y", "z", "w", "v"],
         "label": [0, 0, 1, 2, 2],
     })
-    table, ambiguous = classify.question_table(df)
+    table, ambiguous = splits.question_table(df)
     assert ambiguous == ["b"]
     assert sorted(table.question) == ["a", "c"]
     assert dict(zip(table.question, table.label)) == {"a": 0, "c": 2}
@@ -38,14 +38,14 @@ def test_question_table_dedups_and_drops_ambiguous():
 
 def test_question_table_needs_columns():
     with pytest.raises(ValueError, match="load_chatbot_data"):
-        classify.question_table(pd.DataFrame({"Q": ["a"], "label": [0]}))
+        splits.question_table(pd.DataFrame({"Q": ["a"], "label": [0]}))
 
 
 def test_split_has_no_leakage_and_is_stratified(data, split):
     train, val, test = split
     sets = [set(p.question) for p in split]
     assert not (sets[0] & sets[1]) and not (sets[0] & sets[2]) and not (sets[1] & sets[2])
-    table, ambiguous = classify.question_table(data)
+    table, ambiguous = splits.question_table(data)
     assert len(train) + len(val) + len(test) == len(table)
     assert not set(ambiguous) & (sets[0] | sets[1] | sets[2])
     assert abs(len(test) / len(table) - 0.2) < 0.01 and abs(len(val) / len(table) - 0.1) < 0.01
@@ -56,17 +56,17 @@ def test_split_has_no_leakage_and_is_stratified(data, split):
 
 
 def test_split_is_deterministic_and_seed_dependent(data, split):
-    again = classify.split_questions(data, val_size=0.1, test_size=0.2, seed=42)
+    again = splits.split_questions(data, val_size=0.1, test_size=0.2, seed=42)
     for a, b in zip(split, again):
         pd.testing.assert_frame_equal(a, b)
-    other = classify.split_questions(data, val_size=0.1, test_size=0.2, seed=7)
+    other = splits.split_questions(data, val_size=0.1, test_size=0.2, seed=7)
     assert set(other[2].question) != set(split[2].question)
 
 
 @pytest.mark.parametrize("val,test", [(0.0, 0.2), (0.5, 0.5), (0.1, 1.2)])
 def test_split_rejects_bad_sizes(data, val, test):
     with pytest.raises(ValueError, match="Fix"):
-        classify.split_questions(data, val_size=val, test_size=test)
+        splits.split_questions(data, val_size=val, test_size=test)
 
 
 def test_scores_and_majority():
@@ -178,7 +178,7 @@ def test_errors_table_lists_only_mistakes_stably():
 def test_plots_draw_hangul_labels(recwarn):
     import matplotlib.pyplot as plt
 
-    from helpers.setup import use_korean_font
+    from helpers.lesson import use_korean_font
 
     use_korean_font()
     hist = pd.DataFrame({"epoch": [0.5, 1.0], "train_loss": [1.0, 0.8], "val_loss": [0.9, 0.85]})
@@ -192,17 +192,51 @@ def test_plots_draw_hangul_labels(recwarn):
     plt.close("all")
 
 
-def test_training_plan_shortens_only_large_models(fast_build):
+def _meta_bert_base():
+    """A BERT-base-shaped classifier with no memory behind its weights (parameter counts only)."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    with torch.device("meta"):
+        return BertForSequenceClassification(BertConfig(num_labels=2))
+
+
+def test_training_plan_follows_the_runtime_plan(fast_build):
     _, model = _fresh(fast_build)
     n = sum(p.numel() for p in model.parameters())
     full = classify.training_plan(model, 8000, epochs=3, lr=2e-4)
     assert (full.epochs, full.examples, full.lr, full.reduced, full.parameters) == (3, 8000, 2e-4, False, n)
-    short = classify.training_plan(model, 8000, epochs=3, lr=2e-4, max_parameters=n - 1)
-    assert (short.epochs, short.examples, short.lr, short.reduced) == (1, classify.LARGE_MODEL_EXAMPLES,
-                                                                      classify.LARGE_MODEL_MAX_LR, True)
-    assert "shortened" in short.note and f"{n:,}" in short.note
-    tiny = classify.training_plan(model, 300, epochs=3, lr=1e-5, max_parameters=n - 1)
-    assert (tiny.examples, tiny.lr) == (300, 1e-5)  # never more questions than exist, never a larger lr
+    assert full.plan.device == "cpu" and full.note.startswith(f"{n:,} parameters: 3 epoch(s) over 8,000 of 8,000")
+    large = _meta_bert_base()
+    cpu = classify.training_plan(large, 8000, epochs=3, lr=2e-4, device="cpu")
+    assert cpu.reduced and cpu.examples < 8000 and cpu.lr == classify.LARGE_MODEL_MAX_LR
+    assert "compute per token" in cpu.note and cpu.parameters > classify.LARGE_MODEL_PARAMETERS
+    gpu = classify.training_plan(large, 8000, epochs=3, lr=2e-4, device="cuda")
+    assert (gpu.epochs, gpu.examples, gpu.lr, gpu.reduced) == (3, 8000, classify.LARGE_MODEL_MAX_LR, False)
+    tiny = classify.training_plan(large, 300, epochs=3, lr=1e-5, device="cuda")
+    assert (tiny.examples, tiny.lr) == (300, 1e-5)  # never more examples than exist, never a larger lr
+
+
+def test_lesson_plan_and_scale_sizes_come_from_the_runtime(fast_build, monkeypatch):
+    from helpers.runtime import Plan, non_embedding_params
+
+    _, model = _fresh(fast_build)
+    plan = classify.lesson_plan("sentiment", model, train_size=4000, epochs=2, batch_size=32, max_length=64,
+                                eval_size=3000)
+    assert (plan.train_size, plan.epochs, plan.eval_size, plan.note) == (4000, 2, 3000, "")
+    assert plan.line().startswith("plan (sentiment, cpu): 4,000 examples x 2 epoch(s), batch 32, 64 tokens")
+    assert classify.lesson_plan("ner", model, Plan(100, 4, 16, 128), est_seconds=75.0).line().endswith("about 75 s")
+    large = _meta_bert_base()
+    cut = classify.lesson_plan("sentiment", large, Plan(4000, 2, 32, 64, 3000), device="cpu")
+    assert cut.train_size < 4000 and "compute per token" in cut.line()
+    grown = classify.lesson_plan("sentiment", large, Plan(4000, 2, 32, 64, 3000), device="cuda", max_train_size=50_000)
+    assert grown.train_size > 4000 and "grows" in grown.note
+    assert classify.scale_sizes(model, [500, 2000, 4000]) == [500, 2000, 4000]  # the lesson model: unchanged
+    assert classify.scale_sizes(large, [500, 4000], device="cpu") == [200]  # shrunk to the floor (once)
+    assert classify.scale_sizes(large, [500, 4000], device="cuda") == [500, 4000]  # a GPU: never more than asked
+    assert classify.compute_per_token(model) == non_embedding_params(model)
+    monkeypatch.setenv("KO_BERT_FAST", "1")
+    assert classify.scale_sizes(model, [500, 2000, 4000]) == [64, 250, 500]
+    assert classify.lesson_plan("sentiment", model, Plan(4000, 2, 32, 64, 3000)).epochs == 1
 
 
 def test_stratified_subset_keeps_label_shares(split):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from helpers import ner
+from helpers import ner, splits
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +64,11 @@ def test_entity_report_is_seqeval():
 def test_split_is_by_sentence_and_seeded():
     df = pd.DataFrame({"sentence": [f"s{i}" for i in range(50)] + ["s0"], "chars": [["a"]] * 51,
                        "tags": [["O"]] * 51})
-    tr, te = ner.split_sentences(df, 0.2, seed=1)
+    tr, te = splits.split_sentences(df, 0.2, seed=1)
     assert len(tr) + len(te) == 50 and not set(tr.sentence) & set(te.sentence)
-    assert list(te.sentence) == list(ner.split_sentences(df, 0.2, seed=1)[1].sentence)
+    assert list(te.sentence) == list(splits.split_sentences(df, 0.2, seed=1)[1].sentence)
     with pytest.raises(ValueError, match="Fix"):
-        ner.split_sentences(df, 1.5)
+        splits.split_sentences(df, 1.5)
 
 
 def test_highlight():

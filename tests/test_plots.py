@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers import plots  # noqa: E402
-from helpers.setup import use_korean_font  # noqa: E402
+from helpers.lesson import use_korean_font  # noqa: E402
 
 SENTENCES = ["오늘 하루 어떻게 보냈나요?", "오늘은 어떤 하루를 보내셨나요?", "이순신은 조선 중기의 무신이다.",
              "깟뻬뜨랑 리뿔이 뜨럽거 므리커럭이 케쇽 냐왜쇼 우뤼갸 쳥쇼섀료다혀뚜여"]

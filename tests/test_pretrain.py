@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from helpers import pretrain
+from helpers import pretrain, splits
 from helpers.pretrain import PretrainConfig
 
 
@@ -66,9 +66,9 @@ def test_heldout_movies_and_questions_never_train(tiny_work):
 
 def test_heldout_movie_rule_is_stable():
     ids = [str(i) for i in range(10000, 12000)]
-    held = [m for m in ids if pretrain.movie_is_heldout(m)]
+    held = [m for m in ids if splits.movie_is_heldout(m)]
     assert 0.07 < len(held) / len(ids) < 0.13
-    assert held == [m for m in ids if pretrain.movie_is_heldout(m)]
+    assert held == [m for m in ids if splits.movie_is_heldout(m)]
 
 
 def test_batches_are_a_function_of_the_step(tiny_work):

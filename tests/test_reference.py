@@ -7,7 +7,7 @@ import shutil
 import pytest
 import torch
 
-from helpers import reference
+from helpers import reference, splits
 from helpers.reference import ReferenceModelError
 
 
@@ -56,9 +56,9 @@ def test_heldout_split_is_by_question(csv_path):
     from helpers.data import load_chatbot_data
 
     df = load_chatbot_data(csv_path)
-    train, held = reference.split_heldout(df, 100)
+    train, held = splits.split_heldout(df, 100)
     assert len(held) == 100 and not set(held) & set(train["question"])
-    assert reference.split_heldout(df, 100)[1] == held
+    assert splits.split_heldout(df, 100)[1] == held
 
 
 def _fill(model, tok, text, k=3):
@@ -107,7 +107,7 @@ def test_card_figures_come_from_the_benchmark(reference_dir):
 
     tok = AutoTokenizer.from_pretrained(reference_dir)
     model = BertForMaskedLM.from_pretrained(reference_dir)
-    _, held = reference.split_heldout(load_chatbot_data(), metrics["config"]["heldout_questions"], metrics["config"]["seed"])
+    _, held = splits.split_heldout(load_chatbot_data(), metrics["config"]["heldout_questions"], metrics["config"]["seed"])
     frequent = tok.convert_tokens_to_ids(metrics["most_frequent_tokens"])
     again = masked_accuracy(model, tok, held, seed=0, frequent=frequent)
     assert again == {k: results["heldout_questions"][k] for k in again}

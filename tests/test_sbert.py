@@ -46,7 +46,8 @@ def training(data_root):
 
 
 def test_no_evaluation_text_is_trained_on(training):
-    from helpers import chatbot
+    from helpers import chatbot, splits
+    from helpers.data import paraphrases
 
     sets, summary, hold, questions, answers = training
     texts = set()
@@ -57,11 +58,11 @@ def test_no_evaluation_text_is_trained_on(training):
     assert not texts & hold.sentences, "a KorSTS dev/test, Question_pair test or paraphrase text is trained on"
     assert not texts & hold.chatbot_questions, "a question of a held-out chatbot answer is trained on"
     # the held-out answers include every leave-one-out answer and every paraphrase set's expected answer
-    assert chatbot.split_answers(questions, answers) <= hold.chatbot_answers
-    for kind in chatbot.PARAPHRASE_SETS:
-        queries, expected = chatbot.load_paraphrases(kind)
+    assert splits.split_answers(questions, answers) <= hold.chatbot_answers
+    for kind in paraphrases.PARAPHRASE_SETS:
+        queries, expected = paraphrases.load_paraphrases(kind)
         assert set(expected) <= hold.chatbot_answers and set(queries) <= hold.sentences
-    loo_q, _, _ = chatbot.leave_one_out_set(questions, answers, chatbot.split_answers(questions, answers))
+    loo_q, _, _ = chatbot.leave_one_out_set(questions, answers, splits.split_answers(questions, answers))
     assert not set(loo_q) & texts
     qp = summary["sources"]["question_pair"]
     assert qp["dropped_touching_held_out"] > 0 and summary["sources"]["korsts"]["dropped_sharing_a_test_sentence"] > 0

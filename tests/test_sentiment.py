@@ -15,7 +15,7 @@ import torch
 from helpers.classify import sentiment
 from helpers.classify.model import (SentimentConfig, SentimentModelError, evaluate_file, load_sentiment, read_labelled,
                                     train_sentiment, write_labelled)
-from helpers.pretrain import movie_is_heldout
+from helpers.splits import movie_is_heldout
 
 ROOT = Path(__file__).resolve().parents[1]
 POS = ["정말 재밌어요", "최고의 영화", "감동적이다 추천", "배우 연기 좋다", "또 보고 싶다", "완전 꿀잼"]

@@ -1,4 +1,4 @@
-"""helpers.setup: the opening call of every notebook."""
+"""helpers.setup (the function of helpers.lesson): the opening call of every notebook."""
 from __future__ import annotations
 
 import re
@@ -19,6 +19,7 @@ def test_setup_prints_model_and_data_without_paths(capsys, csv_path, monkeypatch
     info = helpers.setup("01")
     line = capsys.readouterr().out.strip()
     assert "model: tiny-ko-bert" in line and "11,823 rows" in line and "official" in line
+    assert line.endswith(f"| seed 42 | {helpers.runtime.status_line()}")  # device, precision, threads
     assert not re.search(r"/(root|home|tmp|work)/", line)
     assert info.model == "tiny-ko-bert" and torch.get_num_threads() == info.threads
     a = np.random.rand(3)
@@ -28,7 +29,7 @@ def test_setup_prints_model_and_data_without_paths(capsys, csv_path, monkeypatch
 
 
 def test_hangul_font_renders_without_missing_glyphs(tmp_path, recwarn):
-    family = helpers.setup.__globals__["use_korean_font"]()
+    family = helpers.lesson.use_korean_font()
     assert family == "NanumGothic"
     fig, ax = plt.subplots()
     ax.set_title("오늘 하루 어떻게 보냈나요? -1")

@@ -1,4 +1,4 @@
-"""Tests for helpers.tokenization (lesson 08): the five strategies and their measurements."""
+"""Tests for helpers.tokenization (lesson 09): the five strategies and their measurements."""
 from __future__ import annotations
 
 import matplotlib

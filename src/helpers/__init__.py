@@ -2,10 +2,12 @@
 
 One module per concern; each docstring says which lessons use it.
 
-- :mod:`helpers.setup`      the call that opens every notebook
+- :mod:`helpers.lesson`     :func:`setup`, the call that opens every notebook (``helpers.setup("01")``)
 - :mod:`helpers.data`       the data sets (Chatbot_data, NSMC, KorSTS, ...): registry, download, checksum, cache, parsing
 - :mod:`helpers.models`     one name -> (tokenizer, model): hub id, local dir, or tiny-ko-bert
-- :mod:`helpers.reference`  the shipped tiny-ko-bert (models/tiny-ko-bert): checksums, held-out accuracy
+- :mod:`helpers.splits`     every held-out and split rule (by seeded hash): which texts, movies and answers no training sees
+- :mod:`helpers.reference`  the shipped tiny-ko-bert (models/tiny-ko-bert): checksums, loading check
+- :mod:`helpers.mlm_accuracy` held-out masked-token accuracy (tiny-ko-bert's model card, lesson 01)
 - :mod:`helpers.pretrain`   how tiny-ko-bert is built: corpus, WordPiece, MLM + pair pretraining (resumable)
 - :mod:`helpers.wordpiece`  training a Korean WordPiece and wrapping it as a BERT tokenizer
 - :mod:`helpers.mlm`        lesson 01: masking, fill-mask, a live mini pretraining run
@@ -14,15 +16,14 @@ One module per concern; each docstring says which lessons use it.
 - :mod:`helpers.plots`      lessons 01-02: Hangul-labelled plots (heatmap, top-k bars, loss curve)
 - :mod:`helpers.chatbot`    lesson 04: the retrieval chatbot (index, cache, evaluation, CLI)
 - :mod:`helpers.classify`   lesson 05: fine-tuning a [CLS] classifier and baselines
-- :mod:`helpers.tokenization` lesson 08: Korean tokenization strategies compared
+- :mod:`helpers.qa`         lesson 08: machine reading comprehension on KorQuAD (ask, eval, train)
+- :mod:`helpers.tokenization` lesson 09: Korean tokenization strategies compared
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from .data import DataError, describe_quirks, load_chatbot_data
+from .lesson import __version__, setup
 from .models import ModelNotAvailableError, display_name, load_model, load_tokenizer, resolve_model_name
-from .setup import setup
 
 __all__ = [
     "DataError",

@@ -43,20 +43,18 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def text_key(seed, text: str) -> str:
-    """Hex sha256 of ``"{seed}:{text}"``: a sort key that orders texts in a stable, position-free, seeded way
-    (held-out questions, evaluation answers, examples shown in a lesson)."""
-    return hashlib.sha256(f"{seed}:{text}".encode()).hexdigest()
-
-
-def in_hash_bucket(namespace: str, key: str, percent: int) -> bool:
-    """True for about ``percent`` % of keys, chosen by a hash of ``"{namespace}:{key}"`` (stable across runs)."""
-    return int(text_key(namespace, key), 16) % 100 < percent
-
-
 def key_of(payload) -> str:
     """A short stable key (16 hex digits) for a JSON-serialisable ``payload``."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def code_digest(*modules) -> str:
+    """sha256 (16 hex digits) of the source files of ``modules``: a cache key part that changes
+    whenever the code that builds the cached content changes, with no version number to forget."""
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def cache_root(kind: str) -> Path:

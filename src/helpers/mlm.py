@@ -23,6 +23,9 @@ import time
 import numpy as np
 import pandas as pd
 
+from . import ranking
+from .training import optimizer_step
+
 IGNORE_INDEX = -100  # label value the cross-entropy loss skips
 
 
@@ -99,17 +102,19 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> pd.DataFrame:
     """Top-``k`` tokens for the single ``[MASK]`` in ``text`` with their softmax probabilities."""
     import torch
 
+    from .runtime import model_device, to_device
+
     mask = tokenizer.mask_token
     if text.count(mask) != 1:
         raise ValueError(f"Put exactly one {mask} in the text; got {text.count(mask)} in {text!r}.")
     enc = tokenizer(text, return_tensors="pt")
     position = int((enc["input_ids"][0] == tokenizer.mask_token_id).nonzero()[0, 0])
     with torch.no_grad():
-        logits = model(**enc).logits
-    probs = logits[0, position].softmax(-1)
-    top = probs.topk(top_k)
-    return pd.DataFrame({"token": tokenizer.convert_ids_to_tokens(top.indices.tolist()),
-                         "probability": [round(float(p), 4) for p in top.values]},
+        logits = model(**to_device(enc, model_device(model))).logits
+    probs = logits[0, position].softmax(-1).double().cpu().numpy()
+    top = ranking.top_k(probs, top_k)  # near-ties in a fixed order (token id), on every machine
+    return pd.DataFrame({"token": tokenizer.convert_ids_to_tokens(top),
+                         "probability": [round(float(probs[i]), 4) for i in top]},
                         index=pd.RangeIndex(1, top_k + 1, name="rank"))
 
 
@@ -218,12 +223,13 @@ def mini_pretrain(model, tokenizer, texts: list[str], steps: int = 300, batch_si
 
     Runs on ``threads`` torch threads (restored afterwards): the matrices of this tiny model
     are so small that one thread is faster than two, and on a busy 2-core machine two threads
-    waiting on each other were measured 50x slower.
+    waiting on each other were measured 50x slower. Batches go to the model's device.
     """
     import torch
     from transformers import DataCollatorForLanguageModeling
 
-    from .training import optimizer_step
+    from .runtime import model_device, to_device
+    from .runtime import threads as use_threads
 
     if len(texts) < batch_size:
         raise ValueError(f"Need at least batch_size={batch_size} texts; got {len(texts)}.")
@@ -237,18 +243,17 @@ def mini_pretrain(model, tokenizer, texts: list[str], steps: int = 300, batch_si
     encoded = [tokenizer(t, truncation=True, max_length=max_length) for t in texts]
     rng = np.random.default_rng(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=learning_rate)
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
+    device = model_device(model)
     model.train()
     losses = []
     start = time.perf_counter()
     try:
-        for _ in range(steps):
-            batch = collator([encoded[i] for i in rng.choice(len(encoded), size=batch_size, replace=False)])
-            loss = masked_lm_loss(model, batch)
-            losses.append(optimizer_step(model, loss, opt, max_grad_norm=None))
+        with use_threads(threads):
+            for _ in range(steps):
+                batch = collator([encoded[i] for i in rng.choice(len(encoded), size=batch_size, replace=False)])
+                loss = masked_lm_loss(model, to_device(batch, device))
+                losses.append(optimizer_step(model, loss, opt, max_grad_norm=None))
     finally:
-        torch.set_num_threads(previous_threads)
         model.eval()
     return losses, time.perf_counter() - start
 
@@ -296,7 +301,7 @@ def frequent_ids(tokenizer, texts: list[str], n: int = 5) -> list[int]:
     """The ``n`` most frequent token ids in ``texts`` (special tokens excluded; ties by id).
 
     The guess of a model that knows only token frequencies: the baseline for masked-token
-    accuracy (:func:`helpers.reference.masked_accuracy` takes it as ``frequent``).
+    accuracy (:func:`helpers.mlm_accuracy.masked_accuracy` takes it as ``frequent``).
     """
     from collections import Counter
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .reference import REFERENCE_NAME
+from .cache import ArtifactError, listing_digest, sha256_file, verify_checksums
+from .reference import REFERENCE_NAME, ensure_reference_model
 
 DEFAULT_MODEL = REFERENCE_NAME
 SENTENCE_MODEL = "tiny-ko-sbert"  # the shipped Sentence-BERT (models/tiny-ko-sbert, built by helpers.sbert)
@@ -33,6 +34,7 @@ HEADS = {
     "mlm": "AutoModelForMaskedLM",
     "pretraining": "AutoModelForPreTraining",
     "classification": "AutoModelForSequenceClassification",
+    "question-answering": "AutoModelForQuestionAnswering",  # lesson 08 (start/end logits per piece)
 }
 
 
@@ -65,8 +67,6 @@ def model_source(name: str | None = None) -> str:
     """What ``from_pretrained`` receives for ``name``: a hub id or a directory (the verified shipped tiny-ko-bert)."""
     name = resolve_model_name(name)
     if name == REFERENCE_NAME:
-        from .reference import ensure_reference_model
-
         return str(ensure_reference_model())
     if _looks_local(name):
         path = Path(name).expanduser()
@@ -91,8 +91,6 @@ def sentence_model_source(name: str | None = None) -> str:
     ``checksums.sha256``; a local folder: it must be a saved SentenceTransformer (``modules.json``);
     anything else is treated as a hub id.
     """
-    from .cache import ArtifactError, verify_checksums
-
     name = (name or SENTENCE_MODEL).strip()
     if name == SENTENCE_MODEL:
         directory = shipped_sentence_dir()
@@ -122,8 +120,6 @@ def model_identity(name: str, source: str | None = None) -> dict:
     The digest is that of the folder's checksum listing when it has one (the shipped models), else of
     its ``model.safetensors``; so a rebuilt or replaced model never reuses an old cache.
     """
-    from .cache import listing_digest, sha256_file
-
     source = source or model_source(name)
     identity = {"name": name}
     if Path(source).is_dir():
@@ -132,13 +128,37 @@ def model_identity(name: str, source: str | None = None) -> dict:
     return identity
 
 
+def segment_embeddings(config) -> int:
+    """How many segment (``token_type``) embeddings a model has: 2 for BERT, 1 for RoBERTa-family
+    checkpoints such as klue/roberta-base, 0 for a model without them (DistilBERT)."""
+    return int(getattr(config, "type_vocab_size", 0) or 0)
+
+
+def match_segment_ids(tokenizer, config):
+    """Make ``tokenizer`` return ``token_type_ids`` only if the model can use them; returns it.
+
+    klue/roberta-base ships a BERT WordPiece tokenizer, which marks the second sentence of a pair
+    with segment id 1, while its model has one segment embedding (``type_vocab_size`` 1): passing
+    those ids fails with an index error. Such a model tells the two sentences apart by ``[SEP]``
+    alone, so the ids are left out (lessons 05-08 print which case a checkpoint is).
+    """
+    if segment_embeddings(config) < 2 and "token_type_ids" in tokenizer.model_input_names:
+        tokenizer.model_input_names = [n for n in tokenizer.model_input_names if n != "token_type_ids"]
+    return tokenizer
+
+
+def uses_segment_ids(tokenizer) -> bool:
+    """True if ``tokenizer`` returns ``token_type_ids`` (after :func:`match_segment_ids`)."""
+    return "token_type_ids" in tokenizer.model_input_names
+
+
 def load_tokenizer(name: str | None = None):
-    """Load only the tokenizer for ``name`` (see :func:`load_model`)."""
-    from transformers import AutoTokenizer
+    """Load only the tokenizer for ``name``, matched to its model's segment embeddings (see :func:`load_model`)."""
+    from transformers import AutoConfig, AutoTokenizer
 
     source = model_source(name)
     try:
-        return AutoTokenizer.from_pretrained(source)
+        return match_segment_ids(AutoTokenizer.from_pretrained(source), AutoConfig.from_pretrained(source))
     except (OSError, ValueError) as exc:
         raise _not_available(source, exc) from exc
 
@@ -148,7 +168,8 @@ def load_model(name: str | None = None, head: str = "base", **kwargs):
 
     ``head`` picks the class: ``"base"`` (``AutoModel``: hidden states + pooler), ``"mlm"``
     (fill-mask), ``"pretraining"`` (MLM + pair heads) or ``"classification"`` (extra kwargs,
-    e.g. ``num_labels``, are passed to ``from_pretrained``). The model is returned in eval mode.
+    e.g. ``num_labels``, are passed to ``from_pretrained``). The model is returned in eval mode, and
+    the tokenizer returns segment ids only if the model has embeddings for them (:func:`match_segment_ids`).
     """
     import transformers
 
@@ -162,7 +183,7 @@ def load_model(name: str | None = None, head: str = "base", **kwargs):
     except (OSError, ValueError) as exc:
         raise _not_available(source, exc) from exc
     model.eval()
-    return tokenizer, model
+    return match_segment_ids(tokenizer, model.config), model
 
 
 def _not_available(source: str, exc: Exception) -> ModelNotAvailableError:

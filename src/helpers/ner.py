@@ -10,7 +10,8 @@ predicts one label per *word piece*. The bridge, both ways, uses the fast tokeni
 
 Scoring is entity-level (seqeval) on the characters, so an entity that starts or ends inside a word piece
 counts as an error: :func:`alignment_ceiling` measures how much of the gold annotation survives the round trip.
-Training uses ``transformers.Trainer`` with ``DataCollatorForTokenClassification`` (:func:`train_ner`).
+Training uses ``transformers.Trainer`` with ``DataCollatorForTokenClassification`` (:func:`train_ner`), on
+the device and in the precision that :mod:`helpers.runtime` chooses.
 """
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ import tempfile
 
 import pandas as pd
 
+from . import ranking
+from .splits import split_sentences  # noqa: F401 (the split by sentence, handed on for lesson 07)
+
 SEED = 42
 TYPES = ("PS", "LC", "OG", "DT", "TI", "QT")
 TYPE_NAMES = {"PS": "사람 (person)", "LC": "장소 (location)", "OG": "기관 (organisation)", "DT": "날짜 (date)",
@@ -26,20 +30,6 @@ TYPE_NAMES = {"PS": "사람 (person)", "LC": "장소 (location)", "OG": "기관 
 LABELS = ["O"] + [f"{p}-{t}" for t in TYPES for p in "BI"]
 LABEL2ID = {name: i for i, name in enumerate(LABELS)}
 IGNORE = -100
-
-
-def split_sentences(df: pd.DataFrame, test_size: float = 0.2, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Seeded train / test split of KLUE-NER dev *by sentence* (duplicated sentences kept on one side)."""
-    from sklearn.model_selection import train_test_split
-
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size={test_size} must be a fraction in (0, 1). Fix: e.g. 0.2.")
-    for col in ("sentence", "chars", "tags"):
-        if col not in df.columns:
-            raise ValueError(f"split_sentences needs a '{col}' column. Fix: pass helpers.data.load_klue_ner().")
-    unique = df.drop_duplicates("sentence").reset_index(drop=True)
-    train, test = train_test_split(unique, test_size=test_size, random_state=seed)
-    return train.sort_index().reset_index(drop=True), test.sort_index().reset_index(drop=True)
 
 
 def _check_fast(tokenizer) -> None:
@@ -118,55 +108,70 @@ def features(tokenizer, df: pd.DataFrame, max_len: int = 128) -> list[dict]:
     return out
 
 
+def training_arguments(output_dir: str, *, epochs: float, batch_size: int, lr: float, steps_per_epoch: int,
+                       seed: int = SEED, weight_decay: float = 0.01, warmup_ratio: float = 0.1, device=None,
+                       precision: str | None = None):
+    """``TrainingArguments`` of :func:`train_ner`: AdamW with ``weight_decay``, linear warm-up over
+    ``warmup_ratio`` of the steps then linear decay, a log line twice per epoch, no checkpoints,
+    no reports, no progress bars. ``device`` and ``precision`` default to :mod:`helpers.runtime`'s choice
+    (the Trainer's ``use_cpu`` / ``bf16`` / ``fp16``)."""
+    from transformers import TrainingArguments
+
+    from .runtime import choose_device, choose_precision, trainer_device_kwargs, trainer_precision_kwargs
+
+    device = choose_device(device)
+    precision = choose_precision(device, precision)
+    return TrainingArguments(output_dir=output_dir, num_train_epochs=epochs, per_device_train_batch_size=batch_size,
+                             learning_rate=lr, weight_decay=weight_decay,
+                             warmup_steps=max(1, int(warmup_ratio * steps_per_epoch * epochs)),
+                             lr_scheduler_type="linear", logging_steps=max(1, steps_per_epoch // 2),
+                             save_strategy="no", report_to="none", disable_tqdm=True, seed=seed,
+                             data_seed=seed, dataloader_num_workers=0, **trainer_device_kwargs(device),
+                             **trainer_precision_kwargs(precision))
+
+
 def train_ner(model, tokenizer, train_df: pd.DataFrame, *, epochs: float = 3, batch_size: int = 16,
               lr: float = 1e-4, max_len: int = 128, seed: int = SEED, threads: int = 1) -> pd.DataFrame:
     """Fine-tune a ``*ForTokenClassification`` model with ``transformers.Trainer`` (in place); return the loss log.
 
     ``DataCollatorForTokenClassification`` pads ``labels`` with -100; AdamW with linear warm-up and decay;
     no checkpoints, no progress bars, no reports. ``threads`` torch threads during training (restored after).
+    The Trainer puts the model on :mod:`helpers.runtime`'s device (where it stays).
     """
-    import torch
-    from transformers import DataCollatorForTokenClassification, PrinterCallback, Trainer, TrainingArguments
+    from transformers import DataCollatorForTokenClassification, PrinterCallback, Trainer
+
+    from .runtime import threads as use_threads
 
     data = features(tokenizer, train_df, max_len)
     steps_per_epoch = -(-len(data) // batch_size)
-    prev = torch.get_num_threads()
-    torch.set_num_threads(threads)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            args = TrainingArguments(output_dir=tmp, num_train_epochs=epochs, per_device_train_batch_size=batch_size,
-                                     learning_rate=lr, weight_decay=0.01, warmup_steps=max(1, int(0.1 * steps_per_epoch * epochs)),
-                                     lr_scheduler_type="linear", logging_steps=max(1, steps_per_epoch // 2),
-                                     save_strategy="no", report_to="none", disable_tqdm=True, seed=seed,
-                                     data_seed=seed, use_cpu=True, dataloader_num_workers=0)
+        with use_threads(threads), tempfile.TemporaryDirectory() as tmp:
+            args = training_arguments(tmp, epochs=epochs, batch_size=batch_size, lr=lr,
+                                      steps_per_epoch=steps_per_epoch, seed=seed)
             trainer = Trainer(model=model, args=args, train_dataset=data,
                               data_collator=DataCollatorForTokenClassification(tokenizer))
             trainer.remove_callback(PrinterCallback)  # with disable_tqdm it prints every log dict: the table is returned instead
             trainer.train()
             log = pd.DataFrame([r for r in trainer.state.log_history if "loss" in r])
     finally:
-        torch.set_num_threads(prev)
         model.eval()
     return log[["epoch", "step", "loss"]].reset_index(drop=True) if len(log) else log
 
 
 def predict_chars(model, tokenizer, df: pd.DataFrame, max_len: int = 128, batch_size: int = 64) -> list[list[str]]:
-    """Predicted character tags for every sentence of ``df`` (argmax per piece, projected back to characters)."""
-    import torch
+    """Predicted character tags for every sentence of ``df`` (argmax per piece, projected back to characters;
+    batches in the input order, on the model's device)."""
+    from .runtime import batched_forward
 
-    out = []
-    model.eval()
-    rows = list(zip(df["chars"], df["tags"]))
-    with torch.no_grad():
-        for start in range(0, len(rows), batch_size):
-            encs = [char_tags_to_tokens(tokenizer, c, t, max_len) for c, t in rows[start:start + batch_size]]
-            batch = tokenizer.pad([{k: v for k, v in e.items() if k not in ("labels", "offsets")} for e in encs],
-                                  return_tensors="pt")
-            pred = model(**batch).logits.argmax(-1).tolist()
-            for (chars, _), enc, ids in zip(rows[start:start + batch_size], encs, pred):
-                labels = [LABELS[i] for i in ids[: len(enc["offsets"])]]
-                out.append(token_tags_to_chars(len(chars), enc["offsets"], labels))
-    return out
+    _check_fast(tokenizer)
+    texts = ["".join(chars) for chars in df["chars"]]
+    if not texts:
+        return []
+    logits = batched_forward(model, tokenizer, texts, lambda out, batch: out.logits, batch_size=batch_size,
+                             max_length=max_len, sort_by_length=False, per_token=True)  # [pieces, labels] each
+    offsets = tokenizer(texts, truncation=True, max_length=max_len, return_offsets_mapping=True)["offset_mapping"]
+    return [token_tags_to_chars(len(text), spans, [LABELS[i] for i in ranking.argmax(piece_logits).tolist()])
+            for text, spans, piece_logits in zip(texts, offsets, logits)]
 
 
 def entities(chars, tags) -> list[tuple[int, int, str]]:

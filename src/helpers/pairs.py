@@ -16,14 +16,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .data import load_question_pair
+
 SEED = 42
 LABELS = {0: "다른 질문", 1: "같은 질문"}
 
 
 def load_pairs(split: str) -> pd.DataFrame:
     """Question_pair ``split`` with ``question1``, ``question2``, ``is_duplicate`` and ``same`` (= 1 - is_duplicate)."""
-    from .data import load_question_pair
-
     df = load_question_pair(split)
     return df.assign(same=1 - df["is_duplicate"])
 

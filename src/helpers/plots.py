@@ -13,6 +13,8 @@ import textwrap
 
 import numpy as np
 
+from .mlm import smooth
+
 
 def wrap_label(text: str, width: int = 14, max_lines: int = 3) -> str:
     """Wrap a (Korean) label to ``width`` characters per line, at most ``max_lines`` lines ("…" if cut)."""
@@ -75,8 +77,6 @@ def plot_top_k(table, ax=None, title: str | None = None, token_col: str = "token
 def plot_loss(losses, ax=None, window: int = 20, title: str | None = None):
     """Per-step loss (faint) and its ``window``-step moving average."""
     import matplotlib.pyplot as plt
-
-    from .mlm import smooth
 
     losses = np.asarray(losses, dtype=float)
     if losses.size == 0:

@@ -19,6 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from . import ranking
+from .lesson import seed_everything
+from .models import ModelNotAvailableError, display_name
+from .sbert import SENTENCE_MODEL, load_sentence_model
+from .textfiles import read_rows
+
 LECTURE_SENTENCES = [
     "오늘 하루 어떻게 보냈나요?",
     "오늘은 어떤 하루를 보내셨나요?",
@@ -66,25 +72,28 @@ def sentence_vectors(model, tokenizer, sentences: list[str], pooling: str = "poo
 
 def all_poolings(model, tokenizer, sentences: list[str], batch_size: int = 64, max_length: int | None = None,
                  poolings=POOLINGS) -> dict:
-    """Like :func:`sentence_vectors` for several poolings at once, from a single pass over the model."""
+    """Like :func:`sentence_vectors` for several poolings at once, from a single pass over the model
+    (:func:`helpers.runtime.batched_forward`: on the model's device, batches in the input order);
+    ``{pooling: float32 CPU tensor [n, hidden]}``."""
     import torch
+
+    from .runtime import batched_forward
 
     if isinstance(sentences, str):
         raise TypeError("Pass a list of sentences, not a single string (wrap it: [sentence]).")
     if len(sentences) == 0:
         raise ValueError("No sentences given.")
+    poolings = tuple(poolings)
     for pooling in poolings:
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}; got {pooling!r}.")
-    out = {p: [] for p in poolings}
-    with torch.no_grad():
-        for start in range(0, len(sentences), batch_size):
-            enc = tokenizer(list(sentences[start:start + batch_size]), padding=True, truncation=True,
-                            max_length=max_length, return_tensors="pt")
-            result = model(**enc)
-            for p in poolings:
-                out[p].append(pool(result, enc["attention_mask"], p))
-    return {p: torch.cat(v) for p, v in out.items()}
+
+    def pooled(result, batch):  # [batch, pooling, hidden]
+        return torch.stack([pool(result, batch["attention_mask"], p) for p in poolings], dim=1)
+
+    vectors = batched_forward(model, tokenizer, list(sentences), pooled, batch_size=batch_size, max_length=max_length,
+                              sort_by_length=False)
+    return {p: torch.from_numpy(np.ascontiguousarray(vectors[:, i])) for i, p in enumerate(poolings)}
 
 
 def _as_numpy(vectors) -> np.ndarray:
@@ -180,7 +189,7 @@ def nearest_neighbour_agreement(vectors, labels) -> float:
     if labels.shape[0] != sims.shape[0]:
         raise ValueError(f"Got {labels.shape[0]} labels for {sims.shape[0]} vectors.")
     np.fill_diagonal(sims, -np.inf)
-    return float((labels[sims.argmax(1)] == labels).mean())
+    return float((labels[ranking.argmax(sims, axis=1)] == labels).mean())
 
 
 # --------------------------------------------------------------------------- scoring a model on STS data
@@ -197,8 +206,6 @@ def load_sts_tsv(path) -> tuple[list[str], list[str], list[float]]:
 
     Raises :class:`SimilarityFileError` with the line and a fix for anything else.
     """
-    from .textfiles import read_rows
-
     rows = read_rows(path, STS_COLUMNS, SimilarityFileError,
                      "Fix: give a UTF-8 file whose first line names the tab-separated columns score, sentence1, "
                      "sentence2, then one scored pair per line.")
@@ -289,13 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="tiny-ko-sbert (default), a saved SentenceTransformer folder, a BERT checkpoint "
                              "(mean pooling), tiny-ko-bert or a hub id")
     args = parser.parse_args(argv)
-    from .models import ModelNotAvailableError, display_name
-
     try:
         data = load_sts_tsv(args.file)  # check the file before loading any model
-        from .sbert import SENTENCE_MODEL, load_sentence_model
-        from .setup import seed_everything
-
         seed_everything()
         name = args.model or SENTENCE_MODEL
         result = sts_correlations(load_sentence_model(name), *data)

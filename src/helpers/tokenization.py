@@ -1,6 +1,6 @@
 """Korean tokenization strategies, trained on the chatbot corpus and measured side by side.
 
-Used by lesson 08. Four families, after Park et al. (2020), "An Empirical Study of Tokenization
+Used by lesson 09. Four families, after Park et al. (2020), "An Empirical Study of Tokenization
 Strategies for Various Korean NLP Tasks" (arXiv 2010.02534):
 
 - **syllable** (character): every Hangul syllable / character is a token;
@@ -22,6 +22,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
+
+from .classify import scores, tfidf_logreg
+from .wordpiece import train_wordpiece
 
 UNK = "[UNK]"
 # The lecture's "gibberish" sentence: real Hangul syllables, but words no corpus contains.
@@ -93,11 +96,9 @@ def syllable_strategy(texts: Iterable[str], min_count: int = 1) -> Strategy:
 def train_wordpiece_stable(texts: list[str], vocab_size: int):
     """WordPiece with tiny-ko-bert's settings, the same vocabulary in every process.
 
-    Kept as a name of its own for lesson 08; the implementation (and the note on why a fixed
+    Kept as a name of its own for lesson 09; the implementation (and the note on why a fixed
     order is needed, huggingface/tokenizers #1794) is :func:`helpers.wordpiece.train_wordpiece`.
     """
-    from .wordpiece import train_wordpiece
-
     return train_wordpiece(texts, vocab_size)
 
 
@@ -168,7 +169,7 @@ def _k(n: int) -> str:
 
 def build_strategies(texts: Iterable[str], analyzer: MorphemeAnalyzer | None = None,
                      wordpiece_sizes=(2000, 8000), morpheme_wordpiece_size: int = 4000) -> list[Strategy]:
-    """Train the five strategies of lesson 08 on ``texts``: syllable, WordPiece x2, morpheme, morpheme->WordPiece."""
+    """Train the five strategies of lesson 09 on ``texts``: syllable, WordPiece x2, morpheme, morpheme->WordPiece."""
     texts = sorted(set(texts))
     analyzer = analyzer or MorphemeAnalyzer()
     analyzer.analyze_many(texts)  # one batched pass fills the cache
@@ -231,8 +232,6 @@ def comparison_table(strategies: list[Strategy], heldout: list[str], gibberish: 
 def downstream_scores(strategies: list[Strategy], train_texts, train_labels, test_texts, test_labels,
                       ngram_range=(1, 2)) -> pd.DataFrame:
     """Lesson 05's task with each tokenization: TF-IDF over its tokens (n-grams) + logistic regression."""
-    from .classify import scores, tfidf_logreg
-
     rows = []
     for st in strategies:
         model = tfidf_logreg(train_texts, train_labels, analyzer=st.tokenize, ngram_range=ngram_range)

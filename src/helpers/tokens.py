@@ -88,6 +88,8 @@ def round_trip(tokenizer, model, directory, texts: list[str]) -> dict:
     import torch
     from transformers import AutoTokenizer
 
+    from .runtime import model_device, to_device
+
     directory = Path(directory)
     tokenizer.save_pretrained(directory)
     model.save_pretrained(directory)
@@ -100,14 +102,14 @@ def round_trip(tokenizer, model, directory, texts: list[str]) -> dict:
     ids2 = [tok2(t)["input_ids"] for t in texts]
     with torch.no_grad():
         enc = tokenizer(list(texts), padding=True, return_tensors="pt")
-        out1 = model(**enc)[0]
-        out2 = model2(**enc)[0]
+        out1 = model(**to_device(enc, model_device(model)))[0].cpu()
+        out2 = model2(**enc)[0]  # loaded on the CPU
     return {
         "len_tokenizer": len(tokenizer) == len(tok2),
         "added_tokens_and_flags": flags(tokenizer) == flags(tok2),
         "input_ids": ids1 == ids2,
         "decode": [tokenizer.decode(i) for i in ids1] == [tok2.decode(i) for i in ids2],
-        "embedding_matrix": bool(torch.equal(model.get_input_embeddings().weight,
+        "embedding_matrix": bool(torch.equal(model.get_input_embeddings().weight.cpu(),
                                              model2.get_input_embeddings().weight)),
         "outputs": bool(torch.allclose(out1, out2, atol=1e-6)),
     }

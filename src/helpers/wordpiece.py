@@ -4,7 +4,7 @@
 - :func:`make_bert_tokenizer` — the vocabulary as a transformers ``BertTokenizer``;
 - :func:`kiwi_token_vectors` — starting vectors for word pieces from kiwipiepy's morpheme embeddings.
 
-Used by :mod:`helpers.pretrain` (tiny-ko-bert) and lesson 08 (:mod:`helpers.tokenization`).
+Used by :mod:`helpers.pretrain` (tiny-ko-bert) and lesson 09 (:mod:`helpers.tokenization`).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def train_wordpiece(texts: list[str], vocab_size: int, min_char_count: int = 1):
     Registering every ``##<char>`` up front, in sorted order, fixes their ids and the result.
     Characters seen fewer than ``min_char_count`` times are left out of the alphabet (a word
     holding one becomes ``[UNK]``), so rare symbols do not crowd out word pieces.
-    Used by :mod:`helpers.pretrain` (tiny-ko-bert) and lesson 08 (:mod:`helpers.tokenization`).
+    Used by :mod:`helpers.pretrain` (tiny-ko-bert) and lesson 09 (:mod:`helpers.tokenization`).
     """
     from collections import Counter
 

@@ -7,14 +7,17 @@ plus ``--no-browser``, a free port and a random token. Headless Chromium (Debian
 Then it types a question into the widget's text box, clicks the button and checks that the
 answer appears in the widget's output and that it is the answer ``helpers.chatbot`` gives for
 that question with the notebook's default method (computed here, in the test process, from the
-same cache). A screenshot is saved to ``build/browser/chat_widget.png`` (path printed).
+same cache). A screenshot is saved to ``build/browser/chat_widget.png`` (path printed). The answer
+must also be visible, not only in the DOM: two of its Hangul syllables, drawn in the output's font,
+must be real glyphs and not the empty box of a browser without a Korean font (tests/browser/
+hangul_check.py; the answer is saved to ``chat_widget_answer.png``, the sample to ``chat_widget_hangul.png``).
 
 The notebook runs on ``BERT_MODEL`` (default ``tiny-ko-bert``, as in CI). Autosave is off in the
 lab's settings (a test-only settings folder) and the notebook file is checked to be unchanged.
 JupyterLab, its kernels and the browser are always shut down.
 
-Skipped, with the reason, when ``/usr/bin/chromium`` or the ``playwright`` package is missing
-(``apt-get install -y chromium``; ``pip install -e .[dev]``), unless ``BROWSER_CHECK=required``
+Skipped, with the reason, when ``/usr/bin/chromium``, the ``playwright`` package or a Korean font is missing
+(``apt-get install -y chromium fonts-nanum``; ``pip install -e .[dev]``), unless ``BROWSER_CHECK=required``
 (``.ci/run`` sets it when chromium is installed), which makes that a failure. Part of ``make test``;
 run alone: ``make browser``.
 """
@@ -36,6 +39,8 @@ from pathlib import Path
 
 import pytest
 
+from hangul_check import assert_hangul_renders, missing_korean_font
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "04_bert_chatbot.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,7 +58,7 @@ def _missing() -> str | None:
         return f"{CHROMIUM} is missing: apt-get install -y chromium"
     if __import__("importlib").util.find_spec("playwright") is None:
         return "the playwright package is missing: pip install -e '.[dev]'"
-    return None
+    return missing_korean_font()
 
 
 # Skipped where it cannot run, unless BROWSER_CHECK=required (.ci/run sets it when chromium is there):
@@ -265,6 +270,9 @@ def test_chat_widget_answers_in_browser(jupyter_lab, browser_page, capsys):
         answered = time.perf_counter()
         widget.scroll_into_view_if_needed()
         page.screenshot(path=str(shot))
+        output.screenshot(path=str(OUT_DIR / "chat_widget_answer.png"))
+        answer_font = output.evaluate("el => getComputedStyle(el.querySelector('pre') || el).fontFamily")
+        hangul = assert_hangul_renders(page, answer_font, shown, OUT_DIR / "chat_widget_hangul.png")
     except BaseException:
         try:
             page.screenshot(path=str(OUT_DIR / "chat_widget_failure.png"))
@@ -277,6 +285,7 @@ def test_chat_widget_answers_in_browser(jupyter_lab, browser_page, capsys):
         print(f"\n[browser] lesson 04 on {model}: opened in {opened - start:.1f} s, Run All {ran - opened:.1f} s, "
               f"answer shown {answered - ran:.1f} s after typing | screenshot: {shot}")
         print(f"[browser] widget output: {shown.strip()!r}")
+        print(f"[browser] Hangul {hangul['syllables']} drawn as glyphs in {hangul['font_family']!r} (ink {hangul['ink']})")
     assert f"챗봇: {expected.answer}" in shown, (
         f"the widget shows {shown!r} for {QUESTION!r}; helpers.chatbot ({chatbot.default_method(model)}) "
         f"answers {expected.answer!r} (matched question {expected.question!r})")

@@ -33,7 +33,9 @@ One module per job: :mod:`~helpers.chatbot.inputs` (query checks), :mod:`~helper
 (BERT poolings, TF-IDF, embedding average), :mod:`~helpers.chatbot.kiwi` (morpheme matching),
 :mod:`~helpers.chatbot.index` (scoring and top-k), :mod:`~helpers.chatbot.methods` (methods,
 weights, building), :mod:`~helpers.chatbot.store` (the cache),
-:mod:`~helpers.chatbot.evaluation`, :mod:`~helpers.chatbot.cli`. Every public name is re-exported here.
+:mod:`~helpers.chatbot.evaluation`, :mod:`~helpers.chatbot.cli`. Every public name is re-exported here, with
+the evaluation files and paraphrase sets (:mod:`helpers.data.paraphrases`) and the leave-one-out split
+(:func:`helpers.splits.split_answers`), which live below the chatbot because tiny-ko-sbert holds them out too.
 
 Command line: ``python -m helpers.chatbot ask "질문"``, ``... chat``, ``... eval FILE.tsv``.
 Used by lesson 04 (``notebooks/04_bert_chatbot.ipynb``).
@@ -43,8 +45,9 @@ from __future__ import annotations
 from .cli import main
 from .encoders import (MAX_TOKENS, POOLINGS, SINGLE_THREAD_QUERIES, TFIDF_NGRAMS, EmbeddingBag, SentenceEncoder,
                        TfidfEncoder, bert_encoder, bert_vectors, normalise)
-from .evaluation import (PARAPHRASE_SETS, answer_ranks, evaluate, latency_ms, leave_one_out_set, load_eval_tsv,
-                         load_paraphrases, metrics, paraphrase_path, ranks_from_scores, split_answers)
+from ..data.paraphrases import PARAPHRASE_SETS, load_eval_tsv, load_paraphrases, paraphrase_path
+from ..splits import split_answers
+from .evaluation import answer_ranks, evaluate, latency_ms, leave_one_out_set, metrics, ranks_from_scores
 from .index import ChatbotIndex, Hit
 from .inputs import MAX_QUERY_CHARS, ChatbotError, clean_query, corpus_checksum
 from .kiwi import KiwiMatcher, kiwi_analyser

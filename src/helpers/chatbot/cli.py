@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 import sys
 
-from .evaluation import answer_ranks, latency_ms, load_eval_tsv, metrics
+from ..data.paraphrases import load_eval_tsv
+from ..lesson import quiet_libraries, seed_everything
+from ..models import display_name
+from .evaluation import answer_ranks, latency_ms, metrics
 from .index import Hit
 from .inputs import MAX_QUERY_CHARS, ChatbotError, clean_query
 from .methods import DEFAULT_METHOD, METHODS
@@ -43,9 +46,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from ..models import display_name
-    from ..setup import quiet_libraries, seed_everything
-
     quiet_libraries(True)
     seed_everything()
     if args.command == "eval":

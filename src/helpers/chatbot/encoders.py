@@ -7,12 +7,14 @@
 """
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
+from ..runtime import SMALL_INPUT, batched_forward, model_device, to_device
+from ..runtime import threads as use_threads
+from ..similarity import pool
+
 MAX_TOKENS = 64
-SINGLE_THREAD_QUERIES = 4  # encode up to this many queries with one torch thread (measured faster on 2 cores)
+SINGLE_THREAD_QUERIES = SMALL_INPUT  # encode up to this many queries with one torch thread (faster on 2 cores)
 TFIDF_NGRAMS = (1, 2)
 POOLINGS = ("cls", "pooler", "mean")
 
@@ -23,30 +25,28 @@ def bert_vectors(model, tokenizer, texts: list[str], pooling="mean", batch_size:
 
     ``pooling``: ``"cls"`` (``last_hidden_state[:, 0]``), ``"pooler"`` (``pooler_output``) or
     ``"mean"`` (mean of the last hidden states over real tokens); a tuple of them returns a
-    dict ``{pooling: vectors}`` from the same forward passes. Texts are sorted by length so
-    that batches carry little padding. Up to :data:`SINGLE_THREAD_QUERIES` texts (a query) are
-    encoded with one torch thread: on 2 cores the thread hand-offs cost more than they save.
+    dict ``{pooling: vectors}`` from the same forward passes (:func:`helpers.runtime.batched_forward`,
+    on the model's device). Texts are sorted by length so that batches carry little padding. Up to
+    :data:`SINGLE_THREAD_QUERIES` texts (a query) are encoded with one torch thread on the CPU: on 2
+    cores the thread hand-offs cost more than they save.
     """
     import torch
-
-    from ..similarity import pool
 
     poolings = (pooling,) if isinstance(pooling, str) else tuple(pooling)
     for p in poolings:
         if p not in POOLINGS:
             raise ValueError(f"Unknown pooling {p!r}; choose cls, pooler or mean.")
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = {p: np.zeros((len(texts), model.config.hidden_size), dtype=np.float32) for p in poolings}
-    threads = 1 if len(texts) <= SINGLE_THREAD_QUERIES else torch.get_num_threads()
-    with torch.inference_mode(), _torch_threads(threads):
-        for start in range(0, len(texts), batch_size):
-            idx = order[start:start + batch_size]
-            batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                              max_length=max_length, return_tensors="pt")
-            result = model(**batch)
-            for p in poolings:
-                out[p][idx] = pool(result, batch["attention_mask"], p).float().numpy()
-    out = {p: normalise(v) for p, v in out.items()}
+    texts = list(texts)
+    if not texts:
+        empty = np.zeros((0, model.config.hidden_size), dtype=np.float32)
+        return empty if isinstance(pooling, str) else {p: empty.copy() for p in poolings}
+
+    def pooled(result, batch):  # [batch, pooling, hidden]
+        return torch.stack([pool(result, batch["attention_mask"], p) for p in poolings], dim=1)
+
+    vectors = batched_forward(model, tokenizer, texts, pooled, batch_size=batch_size, max_length=max_length,
+                              threads="auto")
+    out = {p: normalise(np.ascontiguousarray(vectors[:, i])) for i, p in enumerate(poolings)}
     return out[pooling] if isinstance(pooling, str) else out
 
 
@@ -102,7 +102,7 @@ class EmbeddingBag:
 
     @classmethod
     def from_model(cls, tokenizer, model, idf=None) -> "EmbeddingBag":
-        return cls(tokenizer, model.get_input_embeddings().weight.detach().float().numpy(), idf)
+        return cls(tokenizer, model.get_input_embeddings().weight.detach().float().cpu().numpy(), idf)
 
     def fit_idf(self, texts: list[str]) -> np.ndarray:
         counts = np.zeros(len(self.weight))
@@ -126,21 +126,6 @@ class EmbeddingBag:
 
 _KIWI_MEMO: dict = {}  # one kiwipiepy analyser per process (loading it takes about a second)
 
-@contextlib.contextmanager
-def _torch_threads(n: int):
-    """Temporarily run torch with ``n`` threads (restored afterwards)."""
-    import torch
-
-    old = torch.get_num_threads()
-    if old != n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if old != n:
-            torch.set_num_threads(old)
-
-
 def bert_encoder(tokenizer, model, pooling: str):
     def encode(texts):
         return bert_vectors(model, tokenizer, list(texts), pooling=pooling)
@@ -154,8 +139,8 @@ class SentenceEncoder:
 
     ``encoder(texts)`` returns L2-normalised float32 vectors: ``model.encode`` for a corpus; for a
     query (up to :data:`SINGLE_THREAD_QUERIES` texts) one direct call of the model on one torch
-    thread (``model(model.preprocess(texts))``: the same vectors without ``encode``'s batching
-    overhead, about 2 ms per query on a small model).
+    thread (``model(model.preprocess(texts))`` on the model's device: the same vectors without
+    ``encode``'s batching overhead, about 2 ms per query on a small model).
     """
 
     def __init__(self, model):
@@ -166,9 +151,10 @@ class SentenceEncoder:
 
         texts = list(texts)
         if len(texts) <= SINGLE_THREAD_QUERIES:
-            with torch.inference_mode(), _torch_threads(1):
-                vectors = self.model(self.model.preprocess(texts))["sentence_embedding"]
-            return normalise(vectors.float().numpy())
+            with torch.inference_mode(), use_threads(1):
+                features = to_device(self.model.preprocess(texts), model_device(self.model))
+                vectors = self.model(features)["sentence_embedding"]
+            return normalise(vectors.float().cpu().numpy())
         vectors = self.model.encode(texts, batch_size=128, normalize_embeddings=True, convert_to_numpy=True,
                                     show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)

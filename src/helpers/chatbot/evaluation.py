@@ -1,14 +1,17 @@
-"""Evaluating the chatbot (lesson 04): ranks, top-1 / top-5 / MRR, the paraphrase sets, leave-one-out, latency."""
+"""Evaluating the chatbot (lesson 04): ranks, top-1 / top-5 / MRR, leave-one-out, latency.
+
+The evaluation files and paraphrase sets are read by :mod:`helpers.data.paraphrases`; the answers the
+leave-one-out test keeps are chosen by :func:`helpers.splits.split_answers`.
+"""
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections import defaultdict
 
 import numpy as np
 
-from ..cache import text_key
+from .. import ranking
 from .index import ChatbotIndex
-from .inputs import ChatbotError, clean_query
 
 
 def answer_ranks(index: ChatbotIndex, queries: list[str], expected: list[str], exclude=None,
@@ -29,10 +32,13 @@ def answer_ranks(index: ChatbotIndex, queries: list[str], expected: list[str], e
 def ranks_from_scores(scores: np.ndarray, answers: list[str], expected: list[str], exclude=None) -> np.ndarray:
     """:func:`answer_ranks` for a ready score matrix ``[queries, rows]`` (also used to tune weights).
 
-    An answer scores as its best row; the rank is 1 + the number of distinct answers scoring
-    strictly higher than the expected one (rows listed in ``exclude[i]`` are hidden for query ``i``).
+    An answer scores as its best row. The rank is 1 + the distinct answers scoring more than
+    :data:`helpers.ranking.TIE_TOL` above the expected one + the tied answers (within that
+    tolerance) that come first in the corpus, which is the order :meth:`ChatbotIndex.search`
+    shows them in. So a near-tie is decided by corpus order on every machine, not by the last bits
+    of the scores. Rows listed in ``exclude[i]`` are hidden for query ``i``.
     """
-    scores = np.array(scores, dtype=np.float32)  # a copy: excluded rows are overwritten
+    scores = np.array(scores, dtype=np.float64)  # a copy: excluded rows are overwritten
     if exclude is not None:
         for i, rows in enumerate(exclude):
             scores[i, list(rows)] = -np.inf
@@ -40,12 +46,14 @@ def ranks_from_scores(scores: np.ndarray, answers: list[str], expected: list[str
     order = np.argsort(answer_of_row, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(answer_of_row[order]) != 0])
     per_answer = np.maximum.reduceat(scores[:, order], starts, axis=1)  # [queries, distinct answers]
+    first_row = order[starts]  # each answer's first row in the corpus: its place among ties
     position = {name: j for j, name in enumerate(names)}
     ranks = np.full(len(scores), len(answers) + 1, dtype=np.int64)
-    for i, answer in enumerate(expected):
-        j = position.get(answer)
-        if j is not None and np.isfinite(per_answer[i, j]):
-            ranks[i] = 1 + int((per_answer[i] > per_answer[i, j]).sum())
+    found = [(i, position[a]) for i, a in enumerate(expected) if a in position]
+    if found:
+        rows, cols = map(np.asarray, zip(*found))
+        ok = np.isfinite(per_answer[rows, cols])
+        ranks[rows[ok]] = ranking.ranks_of(per_answer[rows[ok]], cols[ok], first_row)
     return ranks
 
 
@@ -56,61 +64,6 @@ def metrics(ranks: np.ndarray) -> dict:
             "top5": round(float(np.mean(ranks <= 5)), 4), "mrr": round(float(np.mean(1.0 / ranks)), 4)}
 
 
-def load_eval_tsv(path) -> tuple[list[str], list[str]]:
-    """Read a TSV with a header containing ``query`` and ``expected_answer`` (other columns ignored)."""
-    from ..textfiles import read_rows
-
-    rows = read_rows(path, ("query", "expected_answer"), ChatbotError,
-                     "Fix: give a UTF-8 tab-separated file whose header contains query and expected_answer.")
-    queries, expected = [], []
-    for line, row in rows:
-        if not row["query"] or not row["expected_answer"]:
-            raise ChatbotError(f"{Path(path).name} line {line}: empty query or expected_answer. "
-                               "Fix: fill or remove the line.")
-        queries.append(clean_query(row["query"])[0])
-        expected.append(row["expected_answer"])
-    return queries, expected
-
-
-PARAPHRASE_SETS = {
-    # 70 queries written to replace every content word of a stored question (컴퓨터가 켜지질 않아 for
-    # 노트북 부팅 안돼): a test of meaning beyond shared words, deliberately hard for lexical methods
-    "hard": "paraphrases.tsv",
-    # 90 queries written the way another user would say the same thing (words kept or changed as
-    # natural), for 90 rows drawn at random (seed 2026, questions of 2+ words, sources of "hard"
-    # excluded), by a writer who never saw any method's results
-    "natural": "paraphrases_natural.tsv",
-}
-
-
-def paraphrase_path(kind: str = "hard") -> Path:
-    """A held-out paraphrase set shipped with the package (``helpers/data/``); see :data:`PARAPHRASE_SETS`."""
-    if kind not in PARAPHRASE_SETS:
-        raise ChatbotError(f"unknown paraphrase set {kind!r}. Fix: use one of {', '.join(PARAPHRASE_SETS)}.")
-    return Path(__file__).resolve().parents[1] / "data" / PARAPHRASE_SETS[kind]
-
-
-def load_paraphrases(kind: str = "hard") -> tuple[list[str], list[str]]:
-    """Queries and expected answers of a held-out paraphrase set, ``hard`` or ``natural`` (lesson 04)."""
-    return load_eval_tsv(paraphrase_path(kind))
-
-
-def split_answers(questions, answers, eval_fraction: float = 0.2, seed: int = 42) -> set[str]:
-    """A stable, hash-chosen ``eval_fraction`` of the answers shared by 2+ distinct questions.
-
-    The leave-one-out test uses only these answers, so that anything tuned or trained on
-    the other answers (e.g. a contrastive fine-tune) never sees them: a split *by answer*.
-    """
-    from collections import defaultdict
-
-    groups = defaultdict(set)
-    for q, a in zip(questions, answers):
-        groups[a].add(q)
-    shared = sorted(a for a, qs in groups.items() if len(qs) >= 2)
-    ranked = sorted(shared, key=lambda a: text_key(seed, a))
-    return set(ranked[:round(eval_fraction * len(ranked))])
-
-
 def leave_one_out_set(questions, answers, eval_answers: set[str] | None = None):
     """Queries for the leave-one-out test: every question whose answer is shared by another question.
 
@@ -118,8 +71,6 @@ def leave_one_out_set(questions, answers, eval_answers: set[str] | None = None):
     same question text (hidden during its search). ``eval_answers`` restricts it to those answers
     (the fine-tune's held-out side of the split by answer).
     """
-    from collections import defaultdict
-
     by_answer, by_question = defaultdict(set), defaultdict(list)
     for i, (q, a) in enumerate(zip(questions, answers)):
         by_answer[a].add(q)

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import time
 
+from ..data import load_chatbot_data
+from ..models import SENTENCE_MODEL, load_model, resolve_model_name
+from ..sbert import load_sentence_model
 from .encoders import POOLINGS, EmbeddingBag, SentenceEncoder, TfidfEncoder, bert_encoder, bert_vectors
 from .index import ChatbotIndex
 from .inputs import ChatbotError, corpus_checksum
@@ -15,15 +18,13 @@ DEFAULT_METHOD = "ensemble"  # chosen on leave-one-out by benchmarks/tune_weight
 METHOD_WEIGHTS = {
     "hybrid": {"tfidf": 0.95, "dense": 0.05},
     "kiwi-hybrid": {"tfidf": 0.55, "kiwi": 0.45},
-    "ensemble": {"tfidf": 0.3, "kiwi": 0.3, "dense": 0.4},
+    "ensemble": {"tfidf": 0.3, "kiwi": 0.35, "dense": 0.35},
 }
 MODEL_FREE = ("tfidf", "kiwi", "kiwi-hybrid")  # methods that use no neural model
 SENTENCE_METHODS = ("sbert", "ensemble")       # methods that use the Sentence-BERT (tiny-ko-sbert), not BERT_MODEL
 
 
 def _default_corpus():
-    from ..data import load_chatbot_data
-
     df = load_chatbot_data()
     return list(df["question"]), list(df["answer"])
 
@@ -34,8 +35,6 @@ _SENTENCE_MEMO: dict = {}  # sentence model name -> SentenceEncoder
 
 
 def _model(model_name: str):
-    from ..models import load_model
-
     if model_name not in _MODEL_MEMO:
         _MODEL_MEMO.clear()
         _MODEL_MEMO[model_name] = load_model(model_name)
@@ -44,8 +43,6 @@ def _model(model_name: str):
 
 def sentence_encoder(name: str | None = None) -> SentenceEncoder:
     """The Sentence-BERT (default ``tiny-ko-sbert``) as an encoder, loaded once per process."""
-    from ..sbert import SENTENCE_MODEL, load_sentence_model
-
     name = name or SENTENCE_MODEL
     if name not in _SENTENCE_MEMO:
         _SENTENCE_MEMO.clear()
@@ -56,8 +53,6 @@ def sentence_encoder(name: str | None = None) -> SentenceEncoder:
 def index_model(method: str, model_name: str | None = None) -> str | None:
     """The model whose weights ``method`` uses: none (``tfidf``, ``kiwi`` ...), the Sentence-BERT
     (``sbert``, ``ensemble``) or ``model_name`` / ``$BERT_MODEL`` (the raw BERT methods)."""
-    from ..models import SENTENCE_MODEL, resolve_model_name
-
     if method in MODEL_FREE:
         return None
     if method in SENTENCE_METHODS:
@@ -75,8 +70,6 @@ def build_index(method: str | None = None, model_name: str | None = None, questi
     (combined methods) to :data:`METHOD_WEIGHTS`. ``idf`` (``embed``/``hybrid``) reuses saved
     word-piece IDF weights instead of counting them again.
     """
-    from ..models import resolve_model_name
-
     method = check_method(method or default_method(model_name))
     model_name = index_model(method, model_name) or resolve_model_name(model_name)
     if questions is None:

@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import cache
+from ..models import model_identity, resolve_model_name, sentence_model_source
+from . import encoders, methods
+from . import kiwi as kiwi_module
 from .encoders import POOLINGS, TFIDF_NGRAMS, EmbeddingBag, TfidfEncoder, bert_encoder
 from .index import ChatbotIndex
 from .inputs import ChatbotError, corpus_checksum
@@ -27,13 +30,12 @@ INDEX_FORMAT = 2  # 2: the Sentence-BERT methods replaced the contrastive fine-t
 
 def index_key(model_name: str, method: str, data_checksum: str) -> str:
     """Cache key: identity of the model the method uses (:func:`~helpers.chatbot.methods.index_model`:
-    name + checksum of a local folder), method, weights, data checksum, code version.
+    name + checksum of a local folder), method, weights, data checksum, the format version and a
+    digest of the source of the modules that build the index (encoders, kiwi, methods).
 
     ``tfidf`` and the ``kiwi`` methods use no model (the kiwipiepy version is in instead); ``sbert``
     and ``ensemble`` use the Sentence-BERT whatever ``model_name`` is.
     """
-    from ..models import model_identity, sentence_model_source
-
     used = index_model(method, model_name)
     if used is None:
         identity = None
@@ -46,7 +48,7 @@ def index_key(model_name: str, method: str, data_checksum: str) -> str:
         import kiwipiepy
 
         kiwi_version = kiwipiepy.__version__
-    payload = {"format": INDEX_FORMAT, "model": identity, "method": method, "data": data_checksum,
+    payload = {"format": INDEX_FORMAT, "code": cache.code_digest(encoders, kiwi_module, methods), "model": identity, "method": method, "data": data_checksum,
                "weights": METHOD_WEIGHTS.get(method), "ngrams": list(TFIDF_NGRAMS),
                "kiwi": kiwi_version, "kiwi_tags": list(KiwiMatcher.CONTENT_TAGS) if kiwi_version else None}
     return cache.key_of(payload)
@@ -118,8 +120,6 @@ def load_or_build_index(method: str | None = None, model_name: str | None = None
     whose key differs (other model, data or code version), is rebuilt, never used.
     ``index.build_seconds`` is the wall time of this call (load or build).
     """
-    from ..models import resolve_model_name
-
     start = time.perf_counter()
     method = check_method(method or default_method(model_name))
     model_name = index_model(method, model_name) or resolve_model_name(model_name)

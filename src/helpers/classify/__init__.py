@@ -1,48 +1,33 @@
 """Sentence classification: the fine-tuning loop and baselines, NSMC sentiment, and a command line.
 
-- :mod:`helpers.classify.core`      the plain fine-tuning loop, logits, baselines (majority, TF-IDF + LR),
-  metrics, plots, and the chatbot-label split (lessons 05, 06, 08);
+One module per job, every public name importable from ``helpers.classify`` directly:
+
+- :mod:`helpers.classify.train`     the plain fine-tuning loop and logits (lessons 05, 06);
+- :mod:`helpers.classify.baselines` the majority label and TF-IDF + logistic regression (lessons 05, 06, 09);
+- :mod:`helpers.classify.metrics`   accuracy / macro-F1, misclassified examples, loss and confusion plots (lessons 05, 09);
+- :mod:`helpers.classify.budget`    parameter counts and how much a model trains on this hardware (lessons 05-07);
 - :mod:`helpers.classify.sentiment` NSMC sentiment from the raw crawl, split by movie; learning curve;
   where TF-IDF and BERT disagree (lesson 05);
 - :mod:`helpers.classify.model`     train / save / load the fine-tuned sentiment model (default location in the cache);
 - :mod:`helpers.classify.cli`       ``python -m helpers.classify train|eval``.
 
-Everything in :mod:`~helpers.classify.core` is importable from ``helpers.classify`` directly (lesson 08 and
-``helpers.tokenization`` use ``classify.split_questions`` and ``classify.tfidf_logreg``).
+The chatbot-label split (:func:`split_questions`, :func:`question_table`; lesson 09) is one of
+the rules of :mod:`helpers.splits`, handed on here (``helpers.tokenization`` and lesson 09 use
+``classify.split_questions`` and ``classify.tfidf_logreg``).
 """
 from __future__ import annotations
 
+from ..splits import question_table, split_questions
 from . import sentiment
-from .core import (
-    LARGE_MODEL_EXAMPLES,
-    LARGE_MODEL_MAX_LR,
-    MAX_FULL_FINETUNE_PARAMETERS,
-    REFERENCE_COMPUTE,
-    SEED,
-    SHORT_LABELS,
-    TrainingPlan,
-    TrainResult,
-    compute_per_token,
-    encode,
-    errors_table,
-    fine_tune,
-    head_summary,
-    majority_baseline,
-    plot_confusion,
-    plot_history,
-    predict_logits,
-    question_table,
-    scale_sizes,
-    scores,
-    split_questions,
-    stratified_subset,
-    tfidf_logreg,
-    training_plan,
-)
+from .baselines import majority_baseline, tfidf_logreg
+from .budget import (LARGE_MODEL_MAX_LR, LARGE_MODEL_PARAMETERS, REFERENCE_COMPUTE, TrainingPlan, compute_per_token,
+                     head_summary, lesson_plan, scale_sizes, stratified_subset, training_plan)
+from .metrics import SHORT_LABELS, errors_table, plot_confusion, plot_history, scores
+from .train import SEED, TrainResult, encode, fine_tune, predict_logits
 
 __all__ = [
-    "LARGE_MODEL_EXAMPLES", "LARGE_MODEL_MAX_LR", "MAX_FULL_FINETUNE_PARAMETERS", "REFERENCE_COMPUTE", "SEED", "SHORT_LABELS",
-    "TrainResult", "TrainingPlan", "compute_per_token", "encode", "errors_table", "fine_tune", "head_summary", "majority_baseline",
-    "plot_confusion", "plot_history", "predict_logits", "question_table", "scale_sizes", "scores", "sentiment", "split_questions",
+    "LARGE_MODEL_MAX_LR", "LARGE_MODEL_PARAMETERS", "REFERENCE_COMPUTE", "SEED", "SHORT_LABELS", "TrainResult",
+    "TrainingPlan", "compute_per_token", "encode", "errors_table", "fine_tune", "head_summary", "lesson_plan",
+    "majority_baseline", "plot_confusion", "plot_history", "predict_logits", "question_table", "scale_sizes", "scores", "sentiment", "split_questions",
     "stratified_subset", "tfidf_logreg", "training_plan",
 ]

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
+from ..lesson import quiet_libraries
 from .model import SentimentConfig, SentimentModelError, evaluate_file, train_sentiment
 
 
@@ -37,8 +39,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from ..setup import quiet_libraries
-
     quiet_libraries(ci=False)  # no load reports (progress bars stay unless CI is set)
     try:
         if args.command == "train":
@@ -46,8 +46,6 @@ def main(argv=None) -> int:
             overrides = {k: v for k, v in {"base_model": args.base_model, "train_size": args.train_size,
                                             "epochs": args.epochs, "lr": args.lr, "threads": args.threads}.items()
                          if v is not None}
-            from dataclasses import replace
-
             path = train_sentiment(replace(base, **overrides), args.out,
                                    log=lambda msg: print(msg, file=sys.stderr))
             print(json.dumps({"saved": str(path)}, ensure_ascii=False))

@@ -20,7 +20,12 @@ from pathlib import Path
 import pandas as pd
 
 from .. import cache
-from .core import SEED, fine_tune, predict_logits, scores
+from .. import ranking
+from ..models import display_name, load_model, match_segment_ids, model_source, resolve_model_name
+from ..textfiles import read_rows
+from .metrics import scores
+from .sentiment import nsmc_split
+from .train import SEED, fine_tune, predict_logits
 
 META = "meta.json"
 
@@ -50,8 +55,6 @@ class SentimentConfig:
 
 
 def _base_identity(base_model: str | None) -> dict:
-    from ..models import display_name, model_source, resolve_model_name
-
     name = resolve_model_name(base_model)
     source = model_source(name)
     digest = cache.listing_digest(source) if Path(source).is_dir() else None
@@ -80,9 +83,6 @@ def train_sentiment(config: SentimentConfig = SentimentConfig(), out: str | os.P
     it must hold at least ``config.train_size`` training reviews. The folder is written atomically
     (nothing is left behind on failure) and replaces an earlier model at the same place.
     """
-    from ..models import load_model
-    from .sentiment import nsmc_split
-
     target = Path(out) if out is not None else default_dir(config.base_model)
     if not _owned_or_empty(target):
         raise SentimentModelError(f"{target} exists and is not a saved sentiment model (no {cache.MANIFEST}). "
@@ -136,8 +136,8 @@ def load_sentiment(model_dir: str | os.PathLike | None = None, base_model: str |
         raise SentimentModelError(f"The sentiment model in {path} fails its checksums (damaged or edited). "
                                   f"Fix: run `{train_cmd}` again.")
     meta = json.loads((path / META).read_text(encoding="utf-8"))
-    tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForSequenceClassification.from_pretrained(path).eval()
+    tokenizer = match_segment_ids(AutoTokenizer.from_pretrained(path), model.config)
     return tokenizer, model, meta
 
 
@@ -147,8 +147,6 @@ def read_labelled(path: str | os.PathLike) -> pd.DataFrame:
     Quoting is off (a ``"`` is an ordinary character, as in NSMC's own files). Raises
     :class:`SentimentModelError` with a fix for a missing, empty, non-UTF-8 or malformed file.
     """
-    from ..textfiles import read_rows
-
     fix = "Fix: give a UTF-8 tab-separated file with a header line containing document and label (0/1)."
     rows = read_rows(path, ("document", "label"), SentimentModelError, fix)
     for number, row in rows:
@@ -176,7 +174,8 @@ def evaluate_file(path: str | os.PathLike, model_dir: str | os.PathLike | None =
     data = read_labelled(path)
     tokenizer, model, meta = load_sentiment(model_dir, base_model)
     max_len = int(meta.get("config", {}).get("max_len", 64))
-    pred = predict_logits(model, tokenizer, data["document"], max_len=max_len, threads=threads).argmax(-1)
+    pred = predict_logits(model, tokenizer, data["document"], max_len=max_len, threads=threads)
+    pred = ranking.argmax(pred)
     where = Path(model_dir) if model_dir is not None else default_dir(base_model)
     return {"n": int(len(data)), "accuracy": round(scores(data["label"], pred, labels=(0, 1))["accuracy"], 4),
             "model": str(where), "base_model": meta.get("base_model")}

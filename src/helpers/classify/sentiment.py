@@ -7,10 +7,10 @@ The split (:func:`nsmc_split`):
 - empty reviews dropped; a text that occurs with both labels is dropped (ambiguous); every text is
   kept once;
 - **test** = the reviews of the movies that tiny-ko-bert never pretrained on
-  (:func:`helpers.pretrain.movie_is_heldout`): all of them, with their natural label mix, or a seeded
+  (:func:`helpers.splits.movie_is_heldout`): all of them, with their natural label mix, or a seeded
   sample of ``test_size``. A text that also occurs under a training movie counts as a test text only;
-- **validation** = reviews of another 5 % of the movies (by a second hash), balanced; it only
-  monitors training;
+- **validation** = reviews of another 5 % of the movies (by a second hash,
+  :func:`helpers.splits.movie_is_validation`), balanced; it only monitors training;
 - **train** = a balanced, seeded sample of the remaining movies' reviews. Samples are nested: the
   first ``n`` rows of a larger training set are the smaller one (used by the learning curve).
 """
@@ -24,27 +24,16 @@ import numpy as np
 import pandas as pd
 from scipy.special import softmax
 
-from ..cache import in_hash_bucket, text_key
-from .core import (  # noqa: F401  (REFERENCE_COMPUTE, compute_per_token, scale_sizes: re-exported for lesson 05)
-    REFERENCE_COMPUTE,
-    SEED,
-    compute_per_token,
-    fine_tune,
-    majority_baseline,
-    predict_logits,
-    scale_sizes,
-    scores,
-    tfidf_logreg,
-)
+from .. import ranking
+from ..data import load_nsmc_raw
+from ..splits import movie_is_heldout, movie_is_validation, text_key
+from .baselines import majority_baseline, tfidf_logreg
+from .budget import REFERENCE_COMPUTE, compute_per_token, lesson_plan, scale_sizes  # noqa: F401 (re-exported for lesson 05)
+from .metrics import scores
+from .train import SEED, fine_tune, predict_logits
 
 NEGATIVE_MAX, POSITIVE_MIN = 4, 9
 LABELS = {0: "부정", 1: "긍정"}
-VALIDATION_MOVIE_PERCENT = 5
-
-
-def movie_is_validation(movie_id: str, percent: int = VALIDATION_MOVIE_PERCENT) -> bool:
-    """True for the (non-held-out) NSMC movies whose reviews form the validation set."""
-    return in_hash_bucket("nsmc-validation", movie_id, percent)
 
 
 def label_reviews(raw: pd.DataFrame) -> pd.DataFrame:
@@ -92,11 +81,7 @@ class SentimentSplit:
 def nsmc_split(raw: pd.DataFrame | None = None, *, train_size: int | None = 150_000, val_size: int = 2_000,
                test_size: int | None = None, seed: int = SEED) -> SentimentSplit:
     """The NSMC-style sentiment split by movie (see the module docstring). Used by lesson 05 and the benchmark."""
-    from ..pretrain import movie_is_heldout
-
     if raw is None:
-        from ..data import load_nsmc_raw
-
         raw = load_nsmc_raw()
     df = label_reviews(raw)
     n_labels = df.groupby("document")["label"].nunique()
@@ -153,7 +138,7 @@ def run_bert(model, tokenizer, train: pd.DataFrame, val: pd.DataFrame, test: pd.
                        evals_per_epoch=1, log=log)
     logits = predict_logits(model, tokenizer, test["document"], max_len=max_len, threads=threads)
     probs = softmax(logits, axis=-1)
-    out = scores(test["label"], probs.argmax(-1), labels=(0, 1))
+    out = scores(test["label"], ranking.argmax(probs), labels=(0, 1))
     out.update(seconds=round(time.perf_counter() - start, 1), epochs=epochs, steps=result.steps,
                history=result.history, probs=probs)
     return out
@@ -164,7 +149,7 @@ def run_tfidf(train: pd.DataFrame, test: pd.DataFrame) -> dict:
     start = time.perf_counter()
     pipe = tfidf_logreg(train["document"], train["label"], analyzer="char_wb", ngram_range=(1, 3))
     probs = pipe.predict_proba(list(test["document"]))
-    out = scores(test["label"], probs.argmax(-1), labels=(0, 1))
+    out = scores(test["label"], ranking.argmax(probs), labels=(0, 1))
     out.update(seconds=round(time.perf_counter() - start, 1), probs=probs)
     return out
 

@@ -155,6 +155,15 @@ DATASETS: dict[str, DatasetSpec] = {
                "0f4d5e818f7b82d299c3a87856fc40a706f5943207580ddb252397e387050a54"},
         quirks=("one character per line with a BIO tag", "## comment lines hold the sentence with <text:TYPE> marks"),
     ),
+    "korquad": DatasetSpec(
+        name="korquad", title="KorQuAD 1.0 dev", repo="korquad/korquad.github.io",
+        commit="61d7d6682948375dd8f06ef27e788fd19982af38", license="CC-BY-ND-2.0-KR", local="korquad",
+        parser="load_korquad",
+        files={"dataset/KorQuAD_v1.0_dev.json": "25ffeb51e6c51ec02c071b60a10188e10005c144110f0d876b26079d80a35bdf"},
+        quirks=("SQuAD v1.1 JSON: data > paragraphs > qas > answers", "licence ND: keep the file verbatim, "
+                "split in memory", "questions of one paragraph share its context: split by article (title)",
+                "paragraphs up to 2,946 characters: longer than the model, so a document stride is needed"),
+    ),
 }
 
 

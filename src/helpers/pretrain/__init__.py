@@ -4,7 +4,7 @@ The build runs in a work directory and goes through stages, each saved before th
 so an interrupted build continues where it stopped (``python -m helpers.pretrain --work DIR``):
 
 1. ``corpus``: NSMC raw reviews (minus held-out movies), Chatbot_data questions and answers
-   (minus the held-out questions of :func:`helpers.reference.split_heldout`), KorSTS train,
+   (minus the held-out questions of :func:`helpers.splits.split_heldout`), KorSTS train,
    Question_pair train and ParaKQC sentences; de-duplicated. Held-out reviews and questions are
    written to ``heldout.jsonl`` and never train anything.
 2. ``tokenizer``: a cased WordPiece trained on that corpus (Hangul kept whole).
@@ -22,9 +22,10 @@ Used by ``make model`` (full recipe) and the unit tests (the ``tiny`` recipe, se
 """
 from __future__ import annotations
 
+from ..splits import HELD_OUT_MOVIE_PERCENT, movie_is_heldout  # the held-out rule (lesson 05 reads it here)
 from .build import build, export, main
-from .config import HELD_OUT_MOVIE_PERCENT, PretrainConfig
-from .corpus import build_corpus, build_tokenizer, corpus_texts, heldout_texts, movie_is_heldout
+from .config import PretrainConfig
+from .corpus import build_corpus, build_tokenizer, corpus_texts, heldout_texts
 from .train import heldout_accuracy, new_model, pretraining_loss, train
 from .units import Units, build_units
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..lesson import quiet_libraries
 from .config import PretrainConfig
 from .corpus import _write_json, build_corpus, build_tokenizer
 from .train import train
@@ -20,8 +21,6 @@ def build(work: str | os.PathLike, config: PretrainConfig | None = None, *, log=
           stop_after: int | None = None) -> Path | None:
     """Run every stage not yet done in ``work``; return ``work/final`` when the build is complete."""
     from transformers import AutoTokenizer
-
-    from ..setup import quiet_libraries
 
     quiet_libraries(ci=False)
     config = config or PretrainConfig()

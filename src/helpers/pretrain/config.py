@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-HELD_OUT_MOVIE_PERCENT = 10  # share of NSMC movies (by hash of movie_id) that nothing pretrains on
+from ..splits import HELD_OUT_MOVIE_PERCENT  # share of NSMC movies (by hash of movie_id) that nothing pretrains on
 
 
 @dataclass(frozen=True)

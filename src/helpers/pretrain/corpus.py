@@ -1,4 +1,7 @@
-"""Stages 1-2 of the build: the pretraining corpus with its held-out set, and the WordPiece."""
+"""Stages 1-2 of the build: the pretraining corpus with its held-out set, and the WordPiece.
+
+What is held out (movies, chatbot questions) is decided by :mod:`helpers.splits`.
+"""
 from __future__ import annotations
 
 import json
@@ -7,20 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cache import in_hash_bucket
-from .config import HELD_OUT_MOVIE_PERCENT, PretrainConfig
-
-
-def movie_is_heldout(movie_id: str, percent: int = HELD_OUT_MOVIE_PERCENT) -> bool:
-    """True for the NSMC movies that are held out of pretraining (and are the sentiment test movies)."""
-    return in_hash_bucket("nsmc-movie", movie_id, percent)
+from ..data import load_chatbot_data, load_korsts, load_nsmc_raw, load_parakqc, load_question_pair
+from ..splits import movie_is_heldout, split_heldout
+from ..wordpiece import make_bert_tokenizer, train_wordpiece
+from .config import PretrainConfig
 
 
 # --------------------------------------------------------------------------- stage 1: corpus
 def _sources(config: PretrainConfig):
-    from ..data import load_chatbot_data, load_nsmc_raw
-    from ..reference import split_heldout
-
     nsmc = load_nsmc_raw()
     nsmc = nsmc[nsmc["review"] != ""]
     if config.max_reviews:
@@ -39,8 +36,6 @@ def heldout_texts(config: PretrainConfig | None = None) -> tuple[list[str], list
 
 def build_corpus(config: PretrainConfig, work: Path, log=print) -> None:
     """Write ``corpus.jsonl`` (training groups) and ``heldout.jsonl`` (evaluation sentences)."""
-    from ..data import load_korsts, load_parakqc, load_question_pair
-
     nsmc, held, chat_train, held_questions = _sources(config)
     held_q = set(held_questions)
     heldout_reviews = sorted(set(nsmc.loc[held, "review"]))
@@ -123,8 +118,6 @@ def corpus_texts(work: Path) -> list[str]:
 # --------------------------------------------------------------------------- stage 2: tokenizer
 def build_tokenizer(config: PretrainConfig, work: Path, log=print):
     """Train the WordPiece on the corpus texts and save it as a BERT tokenizer in ``work/tokenizer``."""
-    from ..wordpiece import make_bert_tokenizer, train_wordpiece
-
     texts = corpus_texts(work)
     wp = train_wordpiece(texts, config.vocab_size, min_char_count=config.min_char_count)
     tokenizer = make_bert_tokenizer(wp.get_vocab(), config.max_len)

@@ -5,11 +5,16 @@ import json
 import os
 import sys
 import time
+import types
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ..lesson import quiet_libraries, running_in_ci
+from ..mlm_accuracy import masked_accuracy
+from ..training import optimizer_step
+from ..wordpiece import kiwi_token_vectors
 from .config import PretrainConfig
 from .corpus import _read_jsonl, corpus_texts
 from .units import Units
@@ -29,8 +34,6 @@ def new_model(config: PretrainConfig, tokenizer, work: Path, log=print):
     torch.manual_seed(config.seed)
     model = BertForPreTraining(bert_config)
     if config.kiwi_init:
-        from ..wordpiece import kiwi_token_vectors
-
         texts = corpus_texts(work)
         sample = [texts[i] for i in np.random.default_rng(config.seed).permutation(len(texts))[: config.kiwi_sample]]
         tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
@@ -58,6 +61,16 @@ def pretraining_loss(model, batch):
     mlm = F.cross_entropy(model.cls.predictions(out.last_hidden_state[where]), batch["labels"][where])
     pair = F.cross_entropy(model.cls.seq_relationship(out.pooler_output), batch["next_sentence_label"])
     return mlm + pair, mlm, pair
+
+
+def new_optimizer(model, config: PretrainConfig):
+    """AdamW with ``config.learning_rate``; ``config.weight_decay`` on every weight but biases and LayerNorms."""
+    import torch
+
+    decay = [p for n, p in model.named_parameters() if not any(k in n for k in ("bias", "LayerNorm"))]
+    no_decay = [p for n, p in model.named_parameters() if any(k in n for k in ("bias", "LayerNorm"))]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=config.learning_rate)
 
 
 def _lr_lambda(config: PretrainConfig):
@@ -124,23 +137,27 @@ def _load_checkpoint(work: Path, model, opt):
 
 
 def train(config: PretrainConfig, work: Path, tokenizer, log=print, stop_after: int | None = None) -> list:
-    """Run (or resume) the training stage; returns the evaluation history."""
+    """Run (or resume) the training stage; returns the evaluation history.
+
+    On ``config.threads`` torch threads with deterministic algorithms (:func:`helpers.runtime.execution`;
+    both restored afterwards). The model stays on the CPU: every step is a function of the recipe and
+    the step number, so an interrupted build resumes bit for bit.
+    """
+    from ..runtime import execution
+
+    quiet_libraries(ci=False)
+    with execution(threads=config.threads, deterministic=True):
+        return _train(config, work, tokenizer, log, stop_after)
+
+
+def _train(config: PretrainConfig, work: Path, tokenizer, log, stop_after: int | None) -> list:
     import torch
     from tqdm.auto import tqdm
     from transformers import DataCollatorForLanguageModeling
 
-    from ..setup import quiet_libraries, running_in_ci
-    from ..training import optimizer_step
-
-    quiet_libraries(ci=False)
-    torch.set_num_threads(config.threads)
-    torch.use_deterministic_algorithms(True)
     units = Units(work, config, tokenizer)
     model = new_model(config, tokenizer, work, log)
-    decay = [p for n, p in model.named_parameters() if not any(k in n for k in ("bias", "LayerNorm"))]
-    no_decay = [p for n, p in model.named_parameters() if any(k in n for k in ("bias", "LayerNorm"))]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=config.learning_rate)
+    opt = new_optimizer(model, config)
     start, history = _load_checkpoint(work, model, opt)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(config))
     with warnings.catch_warnings():  # fast-forwarding the schedule to the resumed step is intended
@@ -184,17 +201,16 @@ def train(config: PretrainConfig, work: Path, tokenizer, log=print, stop_after: 
 
 def heldout_accuracy(model, tokenizer, sentences: list[str], seed: int) -> dict:
     """Masked-token top-1/top-5 on held-out sentences (fixed masks; the MLM head of a pretraining model)."""
-    from ..reference import masked_accuracy
 
     class _MLM:  # BertForPreTraining -> the logits of its MLM head, as masked_accuracy expects
         def __init__(self, m):
             self.m = m
+            self.device = m.device  # where batched_forward puts the batches
 
         def eval(self):
             return self
 
         def __call__(self, **kw):
-            import types
             return types.SimpleNamespace(logits=self.m(**kw).prediction_logits)
 
     import torch

@@ -12,13 +12,17 @@ in ``models/tiny-ko-sbert`` (a saved SentenceTransformer folder, checksums, mode
 """
 from __future__ import annotations
 
-from ..models import SENTENCE_MODEL, ModelNotAvailableError, sentence_model_source
+import os
+from pathlib import Path
+
+from ..lesson import quiet_libraries
+from ..models import REFERENCE_NAME, SENTENCE_MODEL, ModelNotAvailableError, model_source, sentence_model_source
 
 __all__ = ["SENTENCE_MODEL", "load_sentence_model"]
 
 
 def load_sentence_model(name: str = SENTENCE_MODEL):
-    """Return a ``SentenceTransformer`` on the CPU, in eval mode.
+    """Return a ``SentenceTransformer`` on :mod:`helpers.runtime`'s device, in eval mode.
 
     ``name``: ``"tiny-ko-sbert"`` (the shipped model, checked against its checksums first), the
     path of a folder saved by ``SentenceTransformer.save`` (e.g. by ``python -m helpers.sbert build``),
@@ -26,13 +30,9 @@ def load_sentence_model(name: str = SENTENCE_MODEL):
     folder with ``config.json`` but no ``modules.json``) is wrapped with mean pooling, untrained for
     similarity: the baseline the Sentence-BERT is compared with. Remote code is never trusted.
     """
-    import os
-    from pathlib import Path
-
     from sentence_transformers import SentenceTransformer
 
-    from ..models import REFERENCE_NAME, model_source
-    from ..setup import quiet_libraries
+    from ..runtime import choose_device
 
     quiet_libraries()
     folder = Path(name).expanduser()
@@ -44,7 +44,7 @@ def load_sentence_model(name: str = SENTENCE_MODEL):
         return model
     source = sentence_model_source(name)
     try:
-        model = SentenceTransformer(source, device="cpu", trust_remote_code=False,
+        model = SentenceTransformer(source, device=str(choose_device()), trust_remote_code=False,
                                     local_files_only=os.path.isdir(source) or os.environ.get("HF_HUB_OFFLINE") == "1")
     except (OSError, ValueError) as exc:
         raise ModelNotAvailableError(

@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+
+from ..cache import ArtifactError
+from ..data import DataError
+from ..models import ModelNotAvailableError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,12 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument("--max-steps", type=int, default=None, help="stop early (for a quick check)")
     args = parser.parse_args(argv)
 
-    import dataclasses
-
-    from ..cache import ArtifactError
-    from ..data import DataError
-    from ..models import ModelNotAvailableError
-    from .train import SbertConfig, build_sentence_model
+    from .train import SbertConfig, build_sentence_model  # sentence-transformers: loaded only to build
 
     config = SbertConfig()
     if args.threads:

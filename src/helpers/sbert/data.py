@@ -12,57 +12,18 @@ The pair sets carry a ``label`` column: the id of the paraphrase group a pair co
 never puts two pairs of one group in a batch (they would be false in-batch negatives).
 Every round draws new pairs from each group (``rounds`` reshuffles, seeded).
 
-Held out, never trained on (:func:`held_out`): KorSTS test and dev, Question_pair test (and any
-training pair that shares a sentence with those), the chatbot's leave-one-out answers and the
-answers of its two paraphrase sets; any Question_pair pair touching one of their questions is dropped.
+Held out, never trained on (:func:`helpers.splits.held_out`, re-exported here): KorSTS test and dev,
+Question_pair test (and any training pair that shares a sentence with those), the chatbot's
+leave-one-out answers and the answers of its two paraphrase sets; any Question_pair pair touching one
+of their questions is dropped.
 """
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
 
-
-@dataclass
-class HeldOut:
-    """What no training pair may touch (see :func:`held_out`)."""
-
-    chatbot_answers: set[str] = field(default_factory=set)
-    chatbot_questions: set[str] = field(default_factory=set)
-    sentences: set[str] = field(default_factory=set)  # evaluation texts of any set (queries, test sentences)
-
-    def touches(self, *texts: str) -> bool:
-        return any(t in self.chatbot_questions or t in self.sentences for t in texts)
-
-    def summary(self) -> dict:
-        return {"chatbot_answers": len(self.chatbot_answers), "chatbot_questions": len(self.chatbot_questions),
-                "evaluation_sentences": len(self.sentences)}
-
-
-def held_out(questions: list[str], answers: list[str]) -> HeldOut:
-    """Everything the chatbot and similarity benchmarks evaluate on.
-
-    Chatbot: the answers of the leave-one-out test (:func:`helpers.chatbot.split_answers`) and the
-    expected answers of both paraphrase sets, with every question that has one of those answers,
-    and the paraphrase queries themselves. Similarity: every sentence of KorSTS dev/test and of
-    Question_pair test.
-    """
-    from ..chatbot import PARAPHRASE_SETS, load_paraphrases, split_answers
-    from ..data import load_korsts, load_question_pair
-
-    out = HeldOut()
-    out.chatbot_answers |= split_answers(questions, answers)
-    for kind in PARAPHRASE_SETS:
-        queries, expected = load_paraphrases(kind)
-        out.chatbot_answers |= set(expected)
-        out.sentences |= set(queries)
-    out.chatbot_questions = {q for q, a in zip(questions, answers) if a in out.chatbot_answers}
-    for split in ("dev", "test"):
-        df = load_korsts(split)
-        out.sentences |= set(df["sentence1"]) | set(df["sentence2"])
-    df = load_question_pair("test")
-    out.sentences |= set(df["question1"]) | set(df["question2"])
-    return out
+from ..data import load_chatbot_data, load_korsts, load_parakqc, load_question_pair
+from ..splits import held_out
 
 
 def components(pairs: list[tuple[str, str]]) -> list[list[str]]:
@@ -112,8 +73,6 @@ def training_sets(rounds: int = 1, seed: int = 42, sources=None, questions=None,
     Chatbot_data (the held-out split is always computed on the full corpus's rules).
     """
     from datasets import Dataset
-
-    from ..data import load_chatbot_data, load_korsts, load_parakqc, load_question_pair
 
     if questions is None:
         df = load_chatbot_data()
@@ -171,7 +130,5 @@ def training_sets(rounds: int = 1, seed: int = 42, sources=None, questions=None,
 
 def korsts_dev():
     """KorSTS dev as ``(sentences1, sentences2, scores 0-1)`` for the build's evaluator (never trains)."""
-    from ..data import load_korsts
-
     df = load_korsts("dev")
     return list(df["sentence1"]), list(df["sentence2"]), [float(s) / 5.0 for s in df["score"]]

@@ -11,7 +11,8 @@ The recipe (:class:`SbertConfig`) in sentence-transformers' own terms:
 - evaluator: ``EmbeddingSimilarityEvaluator`` on KorSTS dev (before and after training; never
   used to pick a checkpoint);
 - ``SentenceTransformerTrainer``, AdamW with linear warm-up/decay, fixed seed and thread count:
-  the same command on the same base gives the same weights.
+  the same command on the same base gives the same weights (on the same device and precision, which
+  are :mod:`helpers.runtime`'s: the CPU in fp32 here).
 
 Used by ``python -m helpers.sbert build`` (lessons 02 and 04 load the result).
 """
@@ -27,6 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sentence_transformers import DefaultBatchSampler
+
+from ..cache import write_checksums
+from ..lesson import quiet_libraries, running_in_ci, seed_everything
+from ..models import display_name, model_source, resolve_model_name
+from .data import korsts_dev, training_sets
 
 MNRL_SOURCES = ("parakqc", "question_pair", "chatbot")
 
@@ -50,6 +56,38 @@ class SbertConfig:
     def fast(cls) -> "SbertConfig":
         """A seconds-long variant for tests."""
         return cls(rounds=1, batch_size=16, max_steps=8)
+
+
+# Where each recipe field goes: to the trainer arguments (TRAINING_ARGUMENTS: field -> argument) or
+# elsewhere in the build (RECIPE_ELSEWHERE). A test checks that every field is in exactly one of them
+# and that each argument carries its field's value, so a dropped argument fails.
+TRAINING_ARGUMENTS = {"batch_size": "per_device_train_batch_size", "learning_rate": "learning_rate",
+                      "warmup_ratio": "warmup_steps", "weight_decay": "weight_decay", "seed": "seed",
+                      "max_steps": "max_steps"}
+RECIPE_ELSEWHERE = {"rounds": "training_sets", "max_seq_length": "new_sentence_model",
+                    "scale": "MultipleNegativesRankingLoss", "threads": "seed_everything"}
+
+
+def training_arguments(config: "SbertConfig", output_dir: str, device=None, precision: str | None = None):
+    """``SentenceTransformerTrainingArguments`` for ``config`` (one epoch over the round-robin sets,
+    linear warm-up and decay, no checkpoints, no reports). ``device`` and ``precision`` default to
+    :mod:`helpers.runtime`'s choice (the Trainer's ``use_cpu`` / ``bf16`` / ``fp16``)."""
+    from sentence_transformers import SentenceTransformerTrainingArguments
+
+    from ..runtime import choose_device, choose_precision, trainer_device_kwargs, trainer_precision_kwargs
+
+    device = choose_device(device)
+    precision = choose_precision(device, precision)
+
+    return SentenceTransformerTrainingArguments(
+        output_dir=output_dir, num_train_epochs=1, max_steps=config.max_steps or -1,
+        per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
+        warmup_steps=config.warmup_ratio,  # a float below 1: a fraction of the steps (transformers v5)
+        weight_decay=config.weight_decay, lr_scheduler_type="linear",
+        seed=config.seed, data_seed=config.seed, batch_sampler=DistinctGroupBatchSampler,
+        multi_dataset_batch_sampler="proportional", save_strategy="no", eval_strategy="no",
+        logging_steps=25, report_to="none", disable_tqdm=running_in_ci(), dataloader_num_workers=0,
+        **trainer_device_kwargs(device), **trainer_precision_kwargs(precision))
 
 
 def distinct_groups(labels, order, batch_size: int, drop_last: bool):
@@ -107,20 +145,21 @@ class DistinctGroupBatchSampler(DefaultBatchSampler):
 
 
 def new_sentence_model(base: str, max_seq_length: int = 64):
-    """``SentenceTransformer`` = ``Transformer(base)`` + mean ``Pooling``, on the CPU (lesson 02 shows it)."""
+    """``SentenceTransformer`` = ``Transformer(base)`` + mean ``Pooling``, on :mod:`helpers.runtime`'s device
+    (lesson 02 shows it)."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
 
+    from ..runtime import choose_device
+
     transformer = Transformer(base, max_seq_length=max_seq_length)
     pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
-    return SentenceTransformer(modules=[transformer, pooling], device="cpu")
+    return SentenceTransformer(modules=[transformer, pooling], device=str(choose_device()))
 
 
 def korsts_dev_evaluator():
     """``EmbeddingSimilarityEvaluator`` on KorSTS dev (cosine; Spearman is its main score)."""
     from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
-
-    from .data import korsts_dev
 
     s1, s2, scores = korsts_dev()
     return EmbeddingSimilarityEvaluator(s1, s2, scores, main_similarity="cosine", name="korsts-dev",
@@ -143,14 +182,9 @@ def build_sentence_model(out: str | os.PathLike, base: str | None = None, config
     """
     import torch
     from datasets import DatasetDict
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import SentenceTransformerTrainer
     from sentence_transformers.sentence_transformer.losses import CoSENTLoss, MultipleNegativesRankingLoss
     from transformers import PrinterCallback, TrainerCallback
-
-    from ..cache import write_checksums
-    from ..models import display_name, model_source, resolve_model_name
-    from ..setup import quiet_libraries, running_in_ci, seed_everything
-    from .data import training_sets
 
     config = config or SbertConfig()
     out = Path(out)
@@ -186,14 +220,7 @@ def build_sentence_model(out: str | os.PathLike, base: str | None = None, config
             """No auto-generated card: ``benchmarks/sbert_bench.py --card`` writes it from measurements."""
 
     with tempfile.TemporaryDirectory(prefix="sbert-trainer-") as scratch:
-        args = SentenceTransformerTrainingArguments(
-            output_dir=scratch, num_train_epochs=1, max_steps=config.max_steps or -1,
-            per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
-            warmup_steps=config.warmup_ratio,  # a float below 1: a fraction of the steps (transformers v5) weight_decay=config.weight_decay, lr_scheduler_type="linear",
-            seed=config.seed, data_seed=config.seed, batch_sampler=DistinctGroupBatchSampler,
-            multi_dataset_batch_sampler="proportional", save_strategy="no", eval_strategy="no",
-            logging_steps=25, report_to="none", disable_tqdm=running_in_ci(), use_cpu=True,
-            dataloader_num_workers=0)
+        args = training_arguments(config, scratch)
         trainer = Trainer(model=model, args=args, train_dataset=DatasetDict(sets), loss=losses, callbacks=[Record()])
         trainer.remove_callback(PrinterCallback)  # the loss goes to training.json and the log, not stdout
         trainer.train()

@@ -1,23 +1,26 @@
-"""The one call that opens every notebook: :func:`setup`.
+"""The one call that opens every notebook: :func:`setup` (``helpers.setup("01")``).
 
 It fixes seeds and the thread count, silences library logs and progress bars (always for
 transformers' load reports; all progress bars under CI), registers a Hangul-capable
 matplotlib font (NanumGothic, shipped by the ``koreanize-matplotlib`` package) and prints one
-line saying which model and data are in use, without machine paths.
+line saying which model and data are in use and what the lesson runs on (device, precision and
+threads, from :mod:`helpers.runtime`), without machine paths.
 
-Used by every lesson, 01–08 (first code cell).
+Used by every lesson, 01–09 (first code cell); the package hands :func:`setup` on as ``helpers.setup``.
+The library's version lives here too (``helpers.__version__``), since this status line prints it.
 """
 from __future__ import annotations
 
 import logging
 import os
-import random
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from .data import load_chatbot_data
+from .models import display_name, resolve_model_name
 
+__version__ = "0.1.0"
 SEED = 42
 THREADS = 2
 FONT_FAMILY = "NanumGothic"
@@ -42,13 +45,14 @@ def running_in_ci() -> bool:
 
 
 def seed_everything(seed: int = SEED, threads: int = THREADS) -> None:
-    """Seed ``random``, NumPy and torch, and fix torch's thread count (results depend on it)."""
-    import torch
+    """Seed ``random``, NumPy, torch and every GPU (``transformers.set_seed``), and fix torch's thread
+    count for the session (:func:`helpers.runtime.set_threads`; results depend on it)."""
+    from transformers import set_seed
 
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.set_num_threads(threads)
+    from .runtime import set_threads
+
+    set_seed(seed)
+    set_threads(threads)
 
 
 def quiet_libraries(ci: bool | None = None) -> None:
@@ -96,20 +100,20 @@ def setup(lesson: str = "", model: str | None = None, *, seed: int = SEED, threa
     """Open a lesson: seeds, threads, quiet logs, Hangul font, and one printed status line.
 
     ``model`` defaults to ``$BERT_MODEL`` or ``tiny-ko-bert``. The data is loaded (and
-    downloaded once if needed) to report its size and whether it is the official file.
+    downloaded once if needed) to report its size and whether it is the official file. The device
+    and precision are :mod:`helpers.runtime`'s (an impossible ``$KO_BERT_DEVICE`` stops here, with the fix).
     """
-    from . import __version__
-    from .data import load_chatbot_data
-    from .models import display_name, resolve_model_name
+    from .runtime import status_line
 
     ci = running_in_ci()
     quiet_libraries(ci)
     seed_everything(seed, threads)
+    runtime = status_line()
     use_korean_font()
     name = resolve_model_name(model)
     df = load_chatbot_data(data_path)
     data = f"ChatbotData.csv ({len(df):,} rows, {'official sha256' if df.attrs['official'] else 'NOT the official file'})"
     print(f"helpers {__version__} | lesson {lesson or '-'} | model: {display_name(name)} | data: {data} "
-          f"| seed {seed}, {threads} threads")
+          f"| seed {seed} | {runtime}")
     return LessonInfo(lesson=lesson, model=name, data_rows=len(df), data_official=bool(df.attrs["official"]),
                       seed=seed, threads=threads, ci=ci)

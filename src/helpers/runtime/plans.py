@@ -1,0 +1,222 @@
+"""Plans by hardware: how much a lesson trains and scores, from the device and the model's compute per token.
+
+A lesson states its *base plan*: what it does on a laptop CPU with tiny-ko-bert (each lesson about
+5 minutes or less). :func:`plan_for` keeps it for tiny-ko-bert-sized models on every device (the
+lessons' stored outputs are made with it), grows the training set on a GPU for larger models, and
+shrinks it on a CPU for larger models so that the run stays near the base plan's time, saying what
+it cut in ``Plan.note``.
+
+Time estimates count FLOPs: about 6 x (non-embedding parameters) per token for a training step
+(forward and backward) and 2 x for inference, with every position of a padded batch counted at
+``max_length`` tokens; divided by a sustained throughput per device kind and precision
+(:data:`THROUGHPUT`). The CPU figures are measured; the GPU figures are estimates.
+
+FAST mode, for tests (like ratsnlp's "test mode"): with ``KO_BERT_FAST=1`` (also ``true``/``yes``)
+in the environment, :func:`plan_for` shrinks every plan hard after the hardware decision: the
+training set to 1/8 of the plan (never above the base plan's 1/8, at least :data:`FAST_MIN_TRAIN`
+examples or all of them if fewer), 1 epoch, at most :data:`FAST_MAX_EVAL` scored examples; batch size
+and ``max_length`` are kept. A lesson run on a random test checkpoint then trains in seconds; its
+scores mean nothing, and ``Plan.note`` says so. The smoke test (``tests/test_any_checkpoint.py``)
+sets it for two of its three checkpoints.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass
+
+# Measured on this project's machine (2 shared cores with avx512_bf16, torch 2.13 CPU) by
+# benchmarks/cpu_throughput.py (results/cpu_throughput.json): full training steps (forward, backward,
+# AdamW) of 2 BERT-base-shaped layers (hidden 768), batch 32 x 64 tokens, 2 threads, counting
+# 6 x non-embedding parameters per token: 70 GFLOP/s in fp32, 87 GFLOP/s under bf16 autocast.
+# (tiny-ko-bert's shape on 1 thread reached 51 GFLOP/s.) Rounded down; the cores are shared.
+CPU_TRAIN_FLOPS = {"fp32": 70e9, "bf16": 85e9}
+# Estimates, not measurements (no GPU is available to this project): a Colab T4 peaks at 65 TFLOPS
+# in fp16 tensor-core math and 8.1 TFLOPS in fp32 (NVIDIA's T4 datasheet); BERT fine-tuning sustains
+# roughly 25-35 % of peak, so 30 % is used. An Apple M1's GPU peaks at about 2.6 TFLOPS fp32.
+GPU_UTILISATION = 0.30
+T4_PEAK_FLOPS = {"fp16": 65e12, "bf16": 65e12, "fp32": 8.1e12}
+MPS_PEAK_FLOPS = 2.6e12
+THROUGHPUT = {
+    ("cpu", "fp32"): CPU_TRAIN_FLOPS["fp32"], ("cpu", "bf16"): CPU_TRAIN_FLOPS["bf16"],
+    ("cpu", "fp16"): CPU_TRAIN_FLOPS["fp32"],
+    **{("cuda", p): GPU_UTILISATION * f for p, f in T4_PEAK_FLOPS.items()},
+    **{("mps", p): GPU_UTILISATION * MPS_PEAK_FLOPS for p in ("fp32", "bf16", "fp16")},
+}
+# kernel launches, the optimizer and Python per training step on a GPU (an estimate; on the CPU it is
+# inside the measured throughput)
+STEP_OVERHEAD_SECONDS = {"cpu": 0.0, "cuda": 0.02, "mps": 0.03}
+
+# non-embedding parameters of tiny-ko-bert with a 2-label head (helpers.classify.core.REFERENCE_COMPUTE):
+# the model every base plan is written for
+REFERENCE_COMPUTE = 413_314
+SMALL_MODEL_FACTOR = 2.0  # up to 2x that compute per token, a model keeps the base plan
+MIN_TRAIN = 200  # never train on fewer examples (the floor of helpers.classify.scale_sizes)
+MIN_EVAL = 200
+GPU_BUDGET_SECONDS = 180.0  # a GPU run may take at least this long (one run of a lesson)
+GPU_GROWTH = 25  # at most this many times the base plan's training examples (unless max_train_size says)
+FAST_ENV = "KO_BERT_FAST"  # FAST mode (see the module docstring): tests shrink every plan
+FAST_DIVISOR = 8  # FAST mode: 1/8 of the training examples
+FAST_MIN_TRAIN = 64  # FAST mode: at least two batches of 32 (or every example if there are fewer)
+FAST_MAX_EVAL = 200  # FAST mode: at most this many examples scored
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One training run of a lesson: how many examples, epochs, batch, tokens, and the estimated time.
+
+    ``eval_size``: examples scored once after training (inference). ``note``: one English sentence
+    when the plan differs from the lesson's base plan, saying what changed and why.
+    """
+
+    train_size: int
+    epochs: int
+    batch_size: int
+    max_length: int
+    eval_size: int = 0
+    est_seconds: float = 0.0
+    note: str = ""
+    task: str = ""
+    device: str = "cpu"
+
+    def line(self) -> str:
+        """``plan (sentiment, cpu): 4,000 examples x 2 epochs, batch 32, 64 tokens, 3,000 scored; about 1 min``."""
+        what = f"plan ({self.task}, {self.device})" if self.task else f"plan ({self.device})"
+        text = (f"{what}: {self.train_size:,} examples x {self.epochs} epoch(s), batch {self.batch_size}, "
+                f"{self.max_length} tokens, {self.eval_size:,} scored; about {format_seconds(self.est_seconds)}")
+        return f"{text}. {self.note}" if self.note else text
+
+
+def format_seconds(seconds: float) -> str:
+    """``40 s``, ``3 min``, ``1.5 h``."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def non_embedding_params(model_config_or_params) -> int:
+    """Parameters outside the embedding tables (compute per token): from a model, a BERT-style config
+    (layers, hidden, intermediate; the pooler included) or an int taken as that count already."""
+    if isinstance(model_config_or_params, (int, float)):
+        return int(model_config_or_params)
+    source = model_config_or_params
+    if hasattr(source, "parameters"):  # a model: count (as helpers.classify.compute_per_token does)
+        base = getattr(source, "base_model", source)
+        emb = getattr(base, "embeddings", None)
+        total = sum(p.numel() for p in source.parameters())
+        return int(total - (sum(p.numel() for p in emb.parameters()) if emb is not None else 0))
+    h, layers = source.hidden_size, source.num_hidden_layers
+    inter = getattr(source, "intermediate_size", 4 * h)
+    per_layer = 4 * (h * h + h) + 2 * h * inter + inter + h + 4 * h  # attention, feed-forward, 2 LayerNorms
+    return int(layers * per_layer + h * h + h)  # + the pooler
+
+
+def flops_per_token(params: int, training: bool = True) -> float:
+    """About 6 x parameters per token for training (forward + backward), 2 x for inference."""
+    return (6.0 if training else 2.0) * params
+
+
+def estimate_seconds(plan: Plan, params: int, kind: str = "cpu", precision: str = "fp32") -> float:
+    """Estimated wall time of ``plan`` for a model of ``params`` non-embedding parameters."""
+    rate = THROUGHPUT[(kind, precision)]
+    train_tokens = plan.train_size * plan.epochs * plan.max_length
+    steps = math.ceil(plan.train_size / max(1, plan.batch_size)) * plan.epochs
+    return (train_tokens * flops_per_token(params) + plan.eval_size * plan.max_length * flops_per_token(params, False)) \
+        / rate + steps * STEP_OVERHEAD_SECONDS.get(kind, 0.0)
+
+
+def _round(n: float) -> int:
+    """Even (balanced label halves), and to hundreds above 1,000 (readable)."""
+    n = int(n)
+    return n // 100 * 100 if n >= 1000 else max(2, n // 2 * 2)
+
+
+def _fit_train(plan: Plan, params: int, kind: str, precision: str, budget: float) -> int:
+    """The most training examples of ``plan`` (its epochs and eval) whose estimate fits ``budget``."""
+    fixed = estimate_seconds(dataclasses.replace(plan, train_size=0), params, kind, precision)
+    one = estimate_seconds(dataclasses.replace(plan, train_size=plan.batch_size, eval_size=0), params, kind,
+                           precision) / plan.batch_size
+    return max(0, int((budget - fixed) / one)) if one > 0 else 10 ** 9
+
+
+def fast_mode() -> bool:
+    """True when ``$KO_BERT_FAST`` asks for FAST mode (``1``, ``true``, ``yes``, ``on``; see the module docstring)."""
+    return os.environ.get(FAST_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _fast(plan: Plan, base_plan: Plan, params: int, kind: str, precision: str) -> Plan:
+    """``plan`` shrunk for FAST mode (see the module docstring)."""
+    n = _round(min(plan.train_size, base_plan.train_size) / FAST_DIVISOR)
+    n = min(plan.train_size, max(FAST_MIN_TRAIN, n))
+    fast = dataclasses.replace(plan, train_size=n, epochs=1, eval_size=min(plan.eval_size, FAST_MAX_EVAL))
+    note = (f"FAST mode ({FAST_ENV}=1, for tests): {n:,} of {plan.train_size:,} training examples, 1 of "
+            f"{plan.epochs} epoch(s), {fast.eval_size:,} of {plan.eval_size:,} scored; the scores mean nothing.")
+    return dataclasses.replace(fast, est_seconds=estimate_seconds(fast, params, kind, precision),
+                               note=f"{plan.note} {note}" if plan.note else note)
+
+
+def plan_for(task: str, model_config_or_params, device=None, base_plan: Plan | None = None, *,
+             precision: str | None = None, budget_seconds: float | None = None,
+             max_train_size: int | None = None) -> Plan:
+    """The plan of one training run of ``task`` for this model on ``device`` (see the module docstring).
+
+    ``base_plan``: the lesson's plan on a laptop CPU with tiny-ko-bert (its ``est_seconds`` the measured
+    time; 0: estimated). ``device``: a kind or ``torch.device`` (no hardware needed; default
+    :func:`~helpers.runtime.choose_device`). ``budget_seconds``: the time to fit (default: the base
+    plan's, and on a GPU at least :data:`GPU_BUDGET_SECONDS`). ``max_train_size``: the examples
+    available (default :data:`GPU_GROWTH` x the base plan's). In FAST mode (``$KO_BERT_FAST``) the
+    result is then shrunk hard (see the module docstring).
+    """
+    from .device import _default_precision, choose_device
+
+    if base_plan is None:
+        raise ValueError("plan_for needs the lesson's base_plan (its laptop-CPU, tiny-ko-bert plan).")
+    kind = choose_device(device).type if device is None or isinstance(device, str) and device in ("", "auto") \
+        else str(getattr(device, "type", device)).split(":")[0]
+    if kind not in STEP_OVERHEAD_SECONDS:
+        raise ValueError(f"Unknown device kind {kind!r}; use cpu, cuda or mps.")
+    precision = precision or _default_precision(kind)
+    params = non_embedding_params(model_config_or_params)
+    plan = _hardware_plan(task, params, kind, precision, base_plan, budget_seconds, max_train_size)
+    return _fast(plan, base_plan, params, kind, precision) if fast_mode() else plan
+
+
+def _hardware_plan(task: str, params: int, kind: str, precision: str, base_plan: Plan,
+                   budget_seconds: float | None, max_train_size: int | None) -> Plan:
+    """:func:`plan_for` without FAST mode."""
+    base_seconds = base_plan.est_seconds or estimate_seconds(base_plan, REFERENCE_COMPUTE, "cpu", "fp32")
+    base = dataclasses.replace(base_plan, task=task, device=kind, est_seconds=base_seconds, note="")
+    full, ratio = estimate_seconds(base, params, kind, precision), params / REFERENCE_COMPUTE
+    if params <= SMALL_MODEL_FACTOR * REFERENCE_COMPUTE:  # the lesson's own model class: its plan as written
+        return base if kind == "cpu" else dataclasses.replace(base, est_seconds=min(full, base_seconds))
+    budget = budget_seconds or (base_seconds if kind == "cpu" else max(base_seconds, GPU_BUDGET_SECONDS))
+    fit = _fit_train(base, params, kind, precision, budget)
+    if kind != "cpu" and fit > base.train_size:  # a GPU with time to spare: more data, same epochs
+        n = _round(min(max_train_size or GPU_GROWTH * base.train_size, fit))
+        plan = dataclasses.replace(base, train_size=n)
+        note = "" if n == base.train_size else (
+            f"On {kind} ({precision}) the run grows to {n:,} training examples (the lesson's CPU plan has "
+            f"{base.train_size:,}), which fit about {format_seconds(budget)}.")
+        return dataclasses.replace(plan, est_seconds=estimate_seconds(plan, params, kind, precision), note=note)
+    if full <= 1.1 * budget:
+        return dataclasses.replace(base, est_seconds=full)
+    plan = dataclasses.replace(base, eval_size=min(base.eval_size, max(MIN_EVAL, int(base.eval_size * budget / full))))
+    n = _fit_train(plan, params, kind, precision, budget)
+    if n < min(MIN_TRAIN, base.train_size) and plan.epochs > 1:
+        plan = dataclasses.replace(plan, epochs=1)
+        n = _fit_train(plan, params, kind, precision, budget)
+    plan = dataclasses.replace(plan, train_size=min(base.train_size, max(min(MIN_TRAIN, base.train_size), _round(n))))
+    cuts = [f"{plan.train_size:,} of {base.train_size:,} training examples"]
+    if plan.epochs != base.epochs:
+        cuts.append(f"{plan.epochs} of {base.epochs} epochs")
+    if plan.eval_size != base.eval_size:
+        cuts.append(f"{plan.eval_size:,} of {base.eval_size:,} scored examples")
+    est = estimate_seconds(plan, params, kind, precision)
+    where = "a CPU" if kind == "cpu" else f"{kind} ({precision})"
+    note = (f"This model costs {ratio:,.0f}x tiny-ko-bert's compute per token, so on {where} the run keeps "
+            f"{', '.join(cuts[:-1]) + ' and ' + cuts[-1] if len(cuts) > 1 else cuts[0]} to stay near "
+            f"{format_seconds(budget)} (about {format_seconds(est)}); scores will be lower than with the full plan.")
+    return dataclasses.replace(plan, est_seconds=est, note=note)
