@@ -159,6 +159,21 @@ def publish(target: Path, key: str, write, required: str = "meta.json") -> Path:
     return target
 
 
+def publish_model(target: Path, model, tokenizer, meta: dict, meta_name: str = "meta.json") -> Path:
+    """Save a trained model folder atomically (weights, tokenizer and ``meta`` as JSON in ``meta_name``),
+    replacing an earlier one at ``target``; :func:`publish` adds the manifest. Used by ``helpers.classify``
+    and ``helpers.qa`` (``train`` commands)."""
+    def write(folder: Path) -> None:
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        (folder / meta_name).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    target = Path(target)
+    if target.exists():
+        discard(target)
+    return publish(target, key_of(meta), write, required=meta_name)
+
+
 def discard(target: Path) -> None:
     """Remove a cache folder that failed verification (it is rebuilt by the caller)."""
     shutil.rmtree(target, ignore_errors=True)

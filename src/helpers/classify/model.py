@@ -107,14 +107,7 @@ def train_sentiment(config: SentimentConfig = SentimentConfig(), out: str | os.P
             **_base_identity(config.base_model), "train_reviews": len(train), "split": split.stats,
             "val_accuracy": float(result.history["val_accuracy"].iloc[-1]), "steps": result.steps}
 
-    def write(folder: Path) -> None:
-        model.save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-        (folder / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-
-    if target.exists():
-        cache.discard(target)
-    cache.publish(target, cache.key_of(meta), write, required=META)
+    cache.publish_model(target, model, tokenizer, meta, META)
     log(f"[sentiment] saved to {target}")
     return target
 

@@ -44,14 +44,7 @@ def save_qa(model, tokenizer, meta: dict, target: str | os.PathLike) -> Path:
         raise QAError(f"{target} exists and is not a saved QA model (no {cache.MANIFEST}). "
                       "Fix: choose an empty or new folder for --out.")
 
-    def write(folder: Path) -> None:
-        model.save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-        (folder / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-
-    if target.exists():
-        cache.discard(target)
-    return cache.publish(target, cache.key_of(meta), write, required=META)
+    return cache.publish_model(target, model, tokenizer, meta, META)
 
 
 def load_qa(model_dir: str | os.PathLike | None = None, base_model: str | None = None):
