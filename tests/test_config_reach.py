@@ -21,6 +21,19 @@ from helpers.sbert import train as sbert_train
 pretrain_train = importlib.import_module("helpers.pretrain.train")  # the package exports a function train
 
 
+def spy_on(monkeypatch, module, name: str) -> dict:
+    """Wrap ``module.name`` so that the keywords of its calls are recorded in the returned dict."""
+    seen: dict = {}
+    real = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return seen
+
+
 def test_every_sbert_recipe_field_reaches_the_trainer_or_is_used_elsewhere(tmp_path):
     fields = {f.name for f in dataclasses.fields(sbert_train.SbertConfig)}
     mapped, elsewhere = set(sbert_train.TRAINING_ARGUMENTS), set(sbert_train.RECIPE_ELSEWHERE)
@@ -65,14 +78,7 @@ def test_trainer_arguments_take_device_and_precision_from_the_runtime(tmp_path, 
 def test_train_ner_passes_its_keywords_on(monkeypatch, reference_dir):
     from transformers import AutoModelForTokenClassification, AutoTokenizer, BertConfig
 
-    seen = {}
-    real = ner.training_arguments
-
-    def spy(output_dir, **kwargs):
-        seen.update(kwargs)
-        return real(output_dir, **kwargs)
-
-    monkeypatch.setattr(ner, "training_arguments", spy)
+    seen = spy_on(monkeypatch, ner, "training_arguments")
     tokenizer = AutoTokenizer.from_pretrained(reference_dir)
     cfg = BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                      intermediate_size=32, max_position_embeddings=64, num_labels=len(ner.LABELS))
@@ -95,14 +101,7 @@ def test_fine_tune_optimiser_carries_lr_weight_decay_and_warmup():
 def test_fine_tune_passes_its_keywords_to_the_optimiser(monkeypatch):
     from transformers import BertConfig, BertForSequenceClassification
 
-    seen = {}
-    real = classify_train.optimizer_and_schedule
-
-    def spy(model, **kwargs):
-        seen.update(kwargs)
-        return real(model, **kwargs)
-
-    monkeypatch.setattr(classify_train, "optimizer_and_schedule", spy)
+    seen = spy_on(monkeypatch, classify_train, "optimizer_and_schedule")
 
     class Tok:  # a character tokenizer is enough for the loop
         def __call__(self, texts, **kw):

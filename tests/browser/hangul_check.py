@@ -13,9 +13,12 @@ fonts-nanum when ``fc-list :lang=ko`` finds no font.
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
 
 FONT_PACKAGE = "fonts-nanum"
 TOFU = "\u0378"  # an unassigned code point: no font has it, every browser draws its missing-glyph box
@@ -104,3 +107,16 @@ def assert_hangul_renders(page, font_family: str | None, text: str, shot: Path |
         assert _pixels(png) != _pixels(tofu), (
             f"{syllable!r} renders as the missing-glyph box{where}; apt-get install -y {FONT_PACKAGE}")
     return {"syllables": syllables, "font_family": used, "ink": [_ink(first), _ink(second)]}
+
+
+REQUIRED = os.environ.get("BROWSER_CHECK", "").lower() == "required"  # .ci/run sets it when chromium is there
+
+
+def check_or_skip(missing: str | None) -> None:
+    """Skip a browser check that cannot run here (``missing`` says why), or fail it under
+    ``BROWSER_CHECK=required``, where a skip would hide a broken setup."""
+    if missing is None:
+        return
+    if REQUIRED:
+        pytest.fail(f"BROWSER_CHECK=required but {missing}", pytrace=False)
+    pytest.skip(missing)
