@@ -24,7 +24,7 @@ help:
 	@echo "make smoke  - run every notebook on a small non-default checkpoint (part of make test)"
 	@echo "make browser - lesson 04's chat widget and the book in headless Chromium, Hangul checked in pixels (part of make test; skipped without /usr/bin/chromium or a Korean font)"
 	@echo "make book   - the lessons as a static HTML site in build/book/ from the stored outputs (no re-execution; seconds)"
-	@echo "make model  - rebuild tiny-ko-bert from scratch into build/ (about 80 min on 2 cores; resumable)"
+	@echo "make model  - rebuild tiny-ko-bert from scratch into build/ (about 80 min on 2 cores; resumable); RECIPE=gpu-6x512 or gpu-base: a larger model on a GPU via accelerate launch"
 	@echo "make sbert-model - rebuild the shipped Sentence-BERT models/tiny-ko-sbert from tiny-ko-bert"
 	@echo "make bench  - run the benchmark scripts in benchmarks/ (figures quoted in the README; long)"
 
@@ -45,9 +45,14 @@ endif
 
 # Rebuilds the shipped model from the data (resumes an interrupted build); the shipped copy in
 # models/tiny-ko-bert is left alone. Point the lessons at the rebuilt copy with BERT_MODEL.
-MODEL_WORK  ?= build/tiny-ko-bert
+# RECIPE=reference (default: the shipped tiny-ko-bert, 2 CPU cores) or a larger named recipe for a GPU
+# (gpu-6x512, gpu-base; helpers/pretrain/config.py), which runs through `accelerate launch` (one process per
+# GPU after `accelerate config`; mixed precision from the runtime). LAUNCH_ARGS go to accelerate launch.
+RECIPE      ?= reference
+MODEL_WORK  ?= build/$(if $(filter reference,$(RECIPE)),tiny-ko-bert,$(RECIPE))
+LAUNCH_ARGS ?=
 model: install
-	$(PY) -m helpers.pretrain --work $(MODEL_WORK)
+	$(if $(filter gpu-%,$(RECIPE)),$(BIN)/accelerate launch $(LAUNCH_ARGS) -m,$(PY) -m) helpers.pretrain --work $(MODEL_WORK) --recipe $(RECIPE)
 	@echo "rebuilt: use it with  BERT_MODEL=$(abspath $(MODEL_WORK))/final make lab"
 
 # Jupyter refuses to start as root (containers, some cloud VMs) unless told it is intended.

@@ -10,10 +10,13 @@ FLOP/s, counting 6 x (non-embedding parameters) FLOPs per token (the usual estim
 and backward pass). Three shapes:
 
 - ``base-layer``: 2 layers of BERT-base's shape (hidden 768, 12 heads, intermediate 3072): the
-  per-layer cost of a base-size model, with all torch threads (``CPU_TRAIN_FLOPS`` in helpers.runtime);
-- ``base-layer-bf16``: the same under ``torch.autocast("cpu", dtype=torch.bfloat16)``;
-- ``tiny``: tiny-ko-bert's shape (2 layers, hidden 128) on one thread, as lessons 05-07 train it
-  (``CPU_SMALL_TRAIN_FLOPS``): small matrices reach a far lower rate.
+  per-layer cost of a base-size model, with all torch threads;
+- ``base-layer-bf16``: the same under ``torch.autocast("cpu", dtype=torch.bfloat16)`` (the bf16 speed-up,
+  ``CPU_BF16_SPEEDUP`` in helpers.runtime.plans);
+- ``tiny``: tiny-ko-bert's shape (2 layers, hidden 128) on one thread: small matrices reach a lower rate.
+
+A synthetic step, not a lesson's run: the throughput constants of the plans come from the suite's own
+training runs, timed by ``benchmarks/plan_calibration.py``.
 
 Writes ``benchmarks/results/cpu_throughput.json``. The machine is shared, so figures vary by
 10-20 % from run to run; the constants in helpers.runtime are rounded down.

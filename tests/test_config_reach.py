@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
 
 import pandas as pd
 import pytest
@@ -135,3 +136,32 @@ def test_pretraining_optimiser_and_model_follow_the_recipe(tmp_path):
     assert [g["weight_decay"] for g in opt.param_groups] == [0.03, 0.0]
     f = pretrain_train._lr_lambda(config)
     assert f(5) == 1.0 and f(30) == 0.0 and f(0) == pytest.approx(1 / 6)
+
+
+@pytest.mark.parametrize("precision, expected", [("fp32", "no"), ("bf16", "bf16")])
+def test_pretraining_precision_reaches_accelerate(tiny_work, tmp_path, monkeypatch, precision, expected):
+    """config.precision is what the Accelerator of the pretraining loop is told (and "auto" is the runtime's)."""
+    import shutil
+
+    import accelerate
+
+    work = tmp_path / "work"
+    shutil.copytree(tiny_work, work, ignore=shutil.ignore_patterns("checkpoint*", "final"))
+    config = dataclasses.replace(pretrain_config.PretrainConfig.tiny(), precision=precision)
+    (work / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
+    seen = spy_on(monkeypatch, accelerate, "Accelerator")
+    from helpers import pretrain
+
+    pretrain.build(work, config, log=lambda *_: None, stop_after=2)
+    assert seen["mixed_precision"] == expected and seen["cpu"] is True
+
+
+def test_auto_precision_is_the_runtimes_choice(monkeypatch):
+    import torch
+
+    from helpers import runtime
+
+    config = dataclasses.replace(pretrain_config.PretrainConfig.tiny(), precision="auto")
+    monkeypatch.setattr(runtime, "choose_precision", lambda device=None, requested=None: "fp16")
+    assert pretrain_train.training_precision(config, torch.device("cuda")) == "fp16"
+    assert pretrain_train.training_precision(dataclasses.replace(config, precision="bf16"), None) == "bf16"

@@ -56,3 +56,24 @@ def test_usage(tmp_path):
     result = subprocess.run([sys.executable, "-m", "helpers", "nonsense"], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, timeout=120)
     assert result.returncode == 2 and "python -m helpers doctor" in result.stderr
+
+
+def test_a_gpu_index_the_trainer_cannot_use_fails_with_a_fix(monkeypatch):
+    """KO_BERT_DEVICE=cuda:1 on a (mocked) two-GPU machine: the runtime line is fine, but the Trainer lessons
+    could not run there, so the doctor fails with the CUDA_VISIBLE_DEVICES fix."""
+    import torch
+
+    from helpers import doctor
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: "Tesla T4")
+    monkeypatch.delenv("KO_BERT_PRECISION", raising=False)
+    monkeypatch.setenv("KO_BERT_DEVICE", "cuda:1")
+    ok, trainer = doctor.check_runtime()
+    assert ok.status == doctor.OK and ok.detail.startswith("cuda:1 (Tesla T4), fp16")
+    assert trainer.status == doctor.FAIL and "Trainer" in trainer.detail
+    assert trainer.fix.startswith("Fix:") and "CUDA_VISIBLE_DEVICES=1" in trainer.fix
+    monkeypatch.setenv("KO_BERT_DEVICE", "cuda")
+    assert [c.status for c in doctor.check_runtime()] == [doctor.OK]

@@ -115,3 +115,22 @@ def test_sentence_order_is_reported_as_measured():
     expected = cos["paraphrases (1,2)"] > cos["1 vs 이순신 (1,3)"] > cos["1 vs gibberish (1,4)"]
     assert ("기대하는 순서(paraphrase > 이순신 > gibberish)와 같습니다" in text) == expected, text
     assert "False" not in text and "True" not in text
+
+
+def test_lecture_figures_beside_this_run():
+    """Section 1's table: the lecture's four printed mBERT cosines in the order it printed them, and this
+    run's cosines for the same pairs, equal to the matrix section 1 printed; the readings match the numbers."""
+    text = _output("LECTURE_PRINTED = {")
+    rows = {m[0]: (float(m[1]), float(m[2]))
+            for m in re.findall(rf"^(cos\(\d,\d\))\s+.+?\s+({NUMBER})\s+({NUMBER})\s*$", text, re.M)}
+    assert list(rows) == ["cos(1,2)", "cos(2,3)", "cos(3,4)", "cos(1,4)"], rows
+    assert [lecture for lecture, _ in rows.values()] == [0.9757, 0.6075, 0.6089, 0.9459]
+    matrix = [[float(v) for v in line.split("|")[0].split()] for line in _output("cos = nn.CosineSimilarity(dim=1)").splitlines()
+              if "|" in line]
+    for pair, (_, this_run) in rows.items():
+        i, j = int(pair[4]) - 1, int(pair[6]) - 1
+        assert abs(this_run - matrix[i][j]) < 6e-4, (pair, this_run, matrix[i][j])
+    assert "강의 (mBERT): paraphrase 0.976 → 다른 세 쌍 모두보다 높음 (가장 높은 다른 쌍보다 +0.030)" in text, text
+    assert "문장 1 vs gibberish 0.946 > paraphrase 2 vs 이순신" in text and "네 값의 범위 0.608 … 0.976" in text, text
+    ours = rows["cos(1,2)"][1] > max(v for p, (_, v) in rows.items() if p != "cos(1,2)")
+    assert ("이번 실행 (tiny-ko-bert): paraphrase 0.995 → 다른 세 쌍 모두보다 높음" in text) == ours, text

@@ -75,3 +75,23 @@ def test_sentence_model_source(tmp_path):
     assert sentence_model_source(str(tmp_path)) == str(tmp_path)
     if shipped_sentence_dir().is_dir():
         assert sentence_model_source() == sentence_model_source(SENTENCE_MODEL) == str(shipped_sentence_dir())
+
+
+def test_load_model_puts_the_model_on_the_runtime_device(reference_dir, monkeypatch):
+    """load_model follows helpers.runtime's decision (here mocked to the "meta" device: no GPU needed)."""
+    from helpers.runtime import forward
+
+    real, chosen = forward.choose_device, []
+
+    def choose(requested=None):
+        chosen.append(requested)
+        return torch.device("meta")
+
+    monkeypatch.setattr(forward, "choose_device", choose)
+    tokenizer, model = load_model("tiny-ko-bert", head="mlm")
+    assert chosen == [None]  # the runtime's own choice ($KO_BERT_DEVICE, else CUDA, MPS, CPU)
+    assert model.device.type == "meta" and not model.training
+    assert {p.device.type for p in model.parameters()} == {"meta"}
+    monkeypatch.setattr(forward, "choose_device", real)
+    _, model = load_model("tiny-ko-bert")
+    assert model.device == real()  # on this machine the CPU: the lessons' stored outputs do not move

@@ -62,3 +62,18 @@ def test_encode_pairs_and_pair_inputs(reference_dir):
     enc = encode(sbert.tokenizer, pairs.pair_texts(df), 32)
     sep = sbert.tokenizer.sep_token_id
     assert (enc["input_ids"] == sep).sum(dim=1).tolist() == [2, 2] and enc["token_type_ids"].max() == 1
+
+
+def test_pair_profile_describes_how_each_file_was_built():
+    a = pd.DataFrame({"question1": ["가방 사고 싶어", "비가 와", "가을이다"], "question2": ["가방 사고 싶어", "비 온다", "가요 틀어줘"],
+                      "same": [1, 1, 0]})
+    b = pd.DataFrame({"question1": ["눈이 와", "밥 먹자"], "question2": ["오늘 추워", "배고파"], "same": [0, 1]})
+    lex = pairs.LexicalMatcher().fit(pd.concat([a, b]))
+    prof = pairs.pair_profile({"a": a, "b": b}, lex, source_questions=["비가 와", "눈이 와"], source_name="known")
+    assert list(prof.columns) == ["a", "b"]
+    assert list(prof.index) == ["same share", "same: tf-idf cos", "same: identical", "different: same 1st char", "known"]
+    assert prof.loc["same share"].tolist() == pytest.approx([2 / 3, 1 / 2])
+    assert prof.loc["same: identical"].tolist() == pytest.approx([1 / 2, 0.0])
+    assert prof.loc["different: same 1st char"].tolist() == pytest.approx([1.0, 0.0])
+    assert prof.loc["known"].tolist() == pytest.approx([1 / 5, 1 / 4])  # distinct questions: a has 5, b has 4
+    assert prof.loc["same: tf-idf cos", "a"] == pytest.approx(np.mean(lex.score(a)[:2]))

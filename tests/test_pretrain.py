@@ -117,3 +117,40 @@ def test_export_is_a_standard_checkpoint(tiny_work):
     model = AutoModelForMaskedLM.from_pretrained(final)
     assert model.config.vocab_size == len(tok)
     assert tok.tokenize("오늘 영화") and "[UNK]" not in tok.tokenize("영화")
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="bf16 autocast needs oneDNN")
+def test_bf16_build_resumes_bit_for_bit(tiny_work, tmp_path):
+    """precision="bf16" (autocast through accelerate) keeps the resume guarantee and learns like fp32."""
+    config = dataclasses.replace(PretrainConfig.tiny(), precision="bf16")
+    whole = pretrain.build(tmp_path / "whole", config, log=lambda *a: None)
+    part = tmp_path / "part"
+    assert pretrain.build(part, config, log=lambda *a: None, stop_after=config.checkpoint_every) is None
+    _weights_equal(whole, pretrain.build(part, config, log=lambda *a: None))
+    fp32 = json.loads((tiny_work / "final" / "metrics.json").read_text())["history"][-1]
+    bf16 = json.loads((whole / "metrics.json").read_text())["history"][-1]
+    assert abs(bf16["mlm_loss"] - fp32["mlm_loss"]) < 0.05 * fp32["mlm_loss"]
+
+
+def test_named_recipes():
+    assert PretrainConfig.recipe("reference") == PretrainConfig()
+    assert PretrainConfig.recipe("tiny") == PretrainConfig.tiny()
+    gpu = PretrainConfig.recipe("gpu-base")
+    assert (gpu.hidden_size, gpu.num_hidden_layers, gpu.precision) == (768, 12, "auto")
+    with pytest.raises(ValueError, match="Fix: choose one of"):
+        PretrainConfig.recipe("huge")
+
+
+def test_accelerate_launch_builds_the_same_model(tiny_work, tmp_path):
+    """`make model RECIPE=gpu-…` runs the build through `accelerate launch`; on one CPU process it is the same build."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    launcher = Path(sys.executable).with_name("accelerate")
+    work = tmp_path / "launched"
+    done = subprocess.run([str(launcher), "launch", "--cpu", "--num_processes", "1", "--num_machines", "1",
+                           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "helpers.pretrain",
+                           "--work", str(work), "--tiny"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    _weights_equal(tiny_work / "final", work / "final")

@@ -177,3 +177,100 @@ def test_train_save_and_eval_round_trip(tmp_path, reference_dir):
 def test_published_figures_are_cited():
     table = sentiment.published_table()
     assert len(table) >= 3 and table.accuracy.between(80, 95).all() and table.source.str.len().gt(10).all()
+
+
+# --------------------------------------------------------------------------- lesson 05: each model's learning rate
+def test_chance_band_and_beats_chance():
+    from helpers.classify import selection
+
+    assert selection.chance_band(100) == pytest.approx(0.6) and selection.chance_band(500) == pytest.approx(0.5447, abs=1e-4)
+    assert not selection.beats_chance([1] * 100, 0.99)               # one answer for everything: learned nothing
+    assert not selection.beats_chance([0, 1] * 50, 0.58)             # inside the coin-flip band
+    assert selection.beats_chance([0, 1] * 50, 0.61)
+    with pytest.raises(ValueError):
+        selection.chance_band(0)
+
+
+def test_lr_search_chooses_on_validation_and_keeps_the_chosen_model(tmp_path, reference_dir):
+    """A tiny random BERT on small fake reviews: a tiny step learns nothing, a large one learns the words."""
+    import helpers
+    from helpers.classify import predict_logits, scores, selection
+
+    base = _small_bert(tmp_path, reference_dir)
+    split = sentiment.nsmc_split(fake_raw(300), train_size=96, val_size=40, seed=0)
+    calls = []
+
+    def make_model():
+        calls.append(1)
+        torch.manual_seed(0)
+        return helpers.load_model(str(base), head="classification", num_labels=2)[1]
+
+    tok, _ = helpers.load_model(str(base), head="classification", num_labels=2)
+    search = selection.lr_search(make_model, tok, split.train, split.val, [1e-6, 1e-2], epochs=3, batch_size=16)
+    table = search.table
+    assert len(calls) == 2 and table.lr.tolist() == [1e-6, 1e-2]
+    assert list(table.columns) == ["lr", "val_macro_f1", "val_accuracy", "constant", "learned", "seconds"]
+    assert table.constant.iloc[0] and not table.learned.iloc[0]       # 1e-6: a constant predictor
+    assert table.learned.iloc[1] and table.val_macro_f1.iloc[1] > table.val_macro_f1.iloc[0]
+    assert search.lr == 1e-2 and search.learned and search.learned_any and not search.model.training
+    assert search.result.steps == 3 * -(-len(split.train) // 16)
+    # the kept model is the one trained at the chosen rate: it reproduces that row's validation score
+    pred = predict_logits(search.model, tok, split.val.document).argmax(-1)
+    assert scores(split.val.label, pred, labels=(0, 1))["macro_f1"] == pytest.approx(table.val_macro_f1.iloc[1])
+    # nothing learned anywhere: every row ties at a constant predictor's score, the first rate is kept
+    flat = selection.lr_search(make_model, tok, split.train, split.val, [1e-7, 1e-6], epochs=1, batch_size=16)
+    assert flat.lr == 1e-7 and not flat.learned_any and flat.table.constant.all()
+    with pytest.raises(ValueError, match="distinct"):
+        selection.lr_search(make_model, tok, split.train, split.val, [1e-3, 1e-3], epochs=1)
+
+
+def test_learning_curve_uses_each_learners_rate(tmp_path, reference_dir):
+    import helpers
+
+    base = _small_bert(tmp_path, reference_dir)
+    split = sentiment.nsmc_split(fake_raw(300), train_size=64, val_size=16, seed=0)
+
+    def load_pair():
+        torch.manual_seed(0)
+        return helpers.load_model(str(base), head="classification", num_labels=2)
+
+    curve = sentiment.learning_curve(load_pair, split, [32], split.test, epochs=1, min_examples=32,
+                                     lr={"pretrained": 1e-3, "random init": 1e-2}, batch_size=16)
+    assert curve.learner.tolist() == ["TF-IDF + LR", "pretrained", "random init"]
+    assert curve.lr.iloc[1:].tolist() == [1e-3, 1e-2] and curve.epochs.iloc[1:].tolist() == [1, 1]
+    assert curve.val_accuracy.iloc[1:].between(0, 1).all() and np.isnan(curve.val_accuracy.iloc[0])
+    assert curve.constant.dtype == bool
+
+
+def test_plot_learning_curve_draws_learned_nothing_as_crosses():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    curve = pd.DataFrame({"size": [500, 2000, 500, 2000], "learner": ["pretrained"] * 2 + ["random init"] * 2,
+                          "macro_f1": [0.7, 0.75, 0.19, 0.6], "accuracy": [0.75, 0.8, 0.24, 0.65],
+                          "learned_nothing": [False, False, True, False]})
+    ax = sentiment.plot_learning_curve(curve, metric="macro_f1", majority=0.43)
+    lines = {line.get_label(): line.get_xydata().tolist() for line in ax.get_lines()}
+    assert lines["pretrained"] == [[500, 0.7], [2000, 0.75]]
+    assert lines["random init"] == [[2000, 0.6]]                        # the constant run is not a line point
+    crosses = ax.collections[0].get_offsets().tolist()
+    assert crosses == [[500, 0.19]] and ax.get_ylabel().startswith("test macro-F1")
+
+
+def test_bootstrap_gap_is_paired_and_matches_sklearn():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    good = np.where(rng.random(400) < 0.85, y, 1 - y)
+    weak = np.where(rng.random(400) < 0.6, y, 1 - y)
+    out = sentiment.bootstrap_gap(y, good, weak, n=500, seed=1)
+    exact = f1_score(y, good, average="macro") - f1_score(y, weak, average="macro")
+    assert out["gap"] == pytest.approx(exact) and out["low"] < exact < out["high"] and out["low"] > 0
+    same = sentiment.bootstrap_gap(y, good, good, n=200)
+    assert same == {"gap": 0.0, "low": 0.0, "high": 0.0}
+    constant = np.ones(400, dtype=int)  # a label never predicted scores F1 0, as sklearn's zero_division=0
+    one = sentiment.bootstrap_gap(y, constant, weak, n=50, seed=2)
+    assert one["gap"] == pytest.approx(f1_score(y, constant, average="macro", zero_division=0)
+                                       - f1_score(y, weak, average="macro"))
+    assert one == sentiment.bootstrap_gap(y, constant, weak, n=50, seed=2)  # seeded

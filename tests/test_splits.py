@@ -112,6 +112,46 @@ def test_klue_ner_split_is_the_recorded_one(data_root):
         "중견 연기자들과 주인공 김재원의 뛰어난 연기가 올해의 최고 -심리 스릴러 드라마의 성공을 탄생시켰다."]
 
 
+# --------------------------------------------------------------------------- Question_pair (lesson 06)
+def _questions(df):
+    return set(df.question1) | set(df.question2)
+
+
+def test_pair_split_keeps_every_question_group_on_one_side():
+    import pandas as pd
+
+    # a chain a-b-c-d (one group), pairs e-f and g-h, and 200 lone pairs: whole groups move together
+    rows = [("a", "b"), ("c", "b"), ("c", "d"), ("e", "f"), ("g", "h"), ("f", "e")]
+    rows += [(f"q{i}", f"p{i}") for i in range(200)]
+    df = pd.DataFrame(rows, columns=["question1", "question2"]).assign(row=range(len(rows)))
+    fit, val = splits.split_pairs_by_question(df, percent=30)
+    assert len(fit) + len(val) == len(df) and 30 < len(val) < 100
+    assert not _questions(fit) & _questions(val)
+    chain = {"a", "b", "c", "d"}
+    assert chain <= _questions(fit) or chain <= _questions(val)
+    # the split does not depend on the order of the rows, and keeps the input order on each side
+    fit2, val2 = splits.split_pairs_by_question(df.iloc[::-1].reset_index(drop=True), percent=30)
+    assert sorted(map(tuple, val2[["question1", "question2"]].values)) == sorted(map(tuple, val[["question1", "question2"]].values))
+    assert fit.row.is_monotonic_increasing and val.row.is_monotonic_increasing and val.index[0] == 0
+    assert len(splits.split_pairs_by_question(df, percent=0)[1]) == 0
+    assert len(splits.split_pairs_by_question(df, percent=100)[0]) == 0
+    assert list(splits.split_pairs_by_question(df, seed=1)[1].question1) != list(splits.split_pairs_by_question(df)[1].question1)
+    with pytest.raises(ValueError):
+        splits.split_pairs_by_question(df.rename(columns={"question2": "q2"}))
+    with pytest.raises(ValueError):
+        splits.split_pairs_by_question(df, percent=120)
+
+
+def test_question_pair_validation_split_is_the_recorded_one(data_root):
+    from helpers.data import load_question_pair
+
+    train = load_question_pair("train")
+    fit, val = splits.split_pairs_by_question(train)
+    assert (len(fit), len(val)) == (6232, 656)
+    assert not _questions(fit) & _questions(val)  # a row split (10 %, stratified) shares 26 pairs' questions
+    assert int((val.is_duplicate == 0).sum()) == 450
+
+
 # --------------------------------------------------------------------------- one home, the old names kept
 def test_the_lessons_old_names_are_the_rules_of_this_module():
     from helpers import chatbot, classify, ner, pretrain, reference

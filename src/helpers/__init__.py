@@ -18,6 +18,7 @@ One module per concern; each docstring says which lessons use it.
 - :mod:`helpers.classify`   lesson 05: fine-tuning a [CLS] classifier and baselines
 - :mod:`helpers.qa`         lesson 08: machine reading comprehension on KorQuAD (ask, eval, train)
 - :mod:`helpers.tokenization` lesson 09: Korean tokenization strategies compared
+- :mod:`helpers.inside`     lesson 10: inside BERT (embeddings by hand, attention shares, per-layer [MASK] readings)
 """
 from __future__ import annotations
 

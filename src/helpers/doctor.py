@@ -67,17 +67,22 @@ def check_versions() -> list[Check]:
     return [Check(OK, "versions", " | ".join(parts))] + out
 
 
-def check_runtime() -> Check:
-    from .runtime import RuntimeConfigError, describe, status_line
+def check_runtime() -> list[Check]:
+    from .runtime import RuntimeConfigError, describe, status_line, trainer_device_kwargs
 
     try:
         info = describe()
     except RuntimeConfigError as exc:
-        return _failed("runtime", exc)
+        return [_failed("runtime", exc)]
     cuda = ", ".join(info["cuda_devices"]) or ("none, CPU-only torch" if info["cuda_build"] is None else "none found")
     bf16 = {True: "yes", False: "no", None: "unknown"}[info["cpu_bf16"]]
-    return Check(OK, "runtime", f"{status_line(info)} (CUDA: {cuda} | MPS: {'yes' if info['mps_available'] else 'no'}"
-                                f" | CPU bf16: {bf16})")
+    checks = [Check(OK, "runtime", f"{status_line(info)} (CUDA: {cuda} | MPS: {'yes' if info['mps_available'] else 'no'}"
+                                   f" | CPU bf16: {bf16})")]
+    try:  # a GPU index that transformers' Trainer cannot use (lessons 07 and 08 would stop)
+        trainer_device_kwargs(info["device"])
+    except RuntimeConfigError as exc:
+        checks.append(_failed("runtime (Trainer)", exc))
+    return checks
 
 
 def _size(source: str) -> str:

@@ -6,7 +6,7 @@ matplotlib font (NanumGothic, shipped by the ``koreanize-matplotlib`` package) a
 line saying which model and data are in use and what the lesson runs on (device, precision and
 threads, from :mod:`helpers.runtime`), without machine paths.
 
-Used by every lesson, 01–09 (first code cell); the package hands :func:`setup` on as ``helpers.setup``.
+Used by every lesson, 01–10 (first code cell); the package hands :func:`setup` on as ``helpers.setup``.
 The library's version lives here too (``helpers.__version__``), since this status line prints it.
 """
 from __future__ import annotations

@@ -88,7 +88,7 @@ def masking_counts(tokenizer, original_ids, batch) -> dict:
     """
     import torch
 
-    special = torch.isin(original_ids, torch.tensor(tokenizer.all_special_ids))
+    special = torch.isin(original_ids, torch.tensor(tokenizer.all_special_ids, device=original_ids.device))
     candidates = batch["attention_mask"].bool() & ~special
     chosen = batch["labels"] != IGNORE_INDEX
     inputs = batch["input_ids"]
@@ -194,9 +194,12 @@ def new_tiny_mlm(tokenizer, seed: int = 42, config=None, texts: list[str] | None
     be trained on), the model keeps only the ``max_vocab`` most frequent ids of ``texts`` (see
     ``CappedVocabMLM`` in this module): with a 119k-piece tokenizer, the output layer would
     otherwise be most of the model and of every training step. Smaller tokenizers are used whole.
+    The model sits on :mod:`helpers.runtime`'s device, like :func:`helpers.load_model`'s.
     """
     import torch
     from transformers import BertForMaskedLM
+
+    from .runtime import place_model
 
     config = config or tiny_mlm_config(tokenizer)
     capped = texts is not None and len(tokenizer) > max_vocab
@@ -208,7 +211,7 @@ def new_tiny_mlm(tokenizer, seed: int = 42, config=None, texts: list[str] | None
         model = _capped_class()(config, keep, len(tokenizer), tokenizer.unk_token_id)
     else:
         model = BertForMaskedLM(config)
-    return model.eval()
+    return place_model(model).eval()  # initialised on the CPU (the same weights everywhere), then moved
 
 
 def mini_pretrain(model, tokenizer, texts: list[str], steps: int = 300, batch_size: int = 32,

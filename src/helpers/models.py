@@ -168,10 +168,14 @@ def load_model(name: str | None = None, head: str = "base", **kwargs):
 
     ``head`` picks the class: ``"base"`` (``AutoModel``: hidden states + pooler), ``"mlm"``
     (fill-mask), ``"pretraining"`` (MLM + pair heads) or ``"classification"`` (extra kwargs,
-    e.g. ``num_labels``, are passed to ``from_pretrained``). The model is returned in eval mode, and
-    the tokenizer returns segment ids only if the model has embeddings for them (:func:`match_segment_ids`).
+    e.g. ``num_labels``, are passed to ``from_pretrained``). The model is returned in eval mode on
+    :mod:`helpers.runtime`'s device (:func:`~helpers.runtime.place_model`: CUDA, then MPS, then the CPU;
+    ``$KO_BERT_DEVICE`` overrides), so a lesson moves its inputs with ``.to(model.device)``; the tokenizer
+    returns segment ids only if the model has embeddings for them (:func:`match_segment_ids`).
     """
     import transformers
+
+    from .runtime import place_model
 
     if head not in HEADS:
         raise ValueError(f"Unknown head {head!r}; choose one of {sorted(HEADS)}.")
@@ -182,7 +186,7 @@ def load_model(name: str | None = None, head: str = "base", **kwargs):
         model = auto.from_pretrained(source, **kwargs)
     except (OSError, ValueError) as exc:
         raise _not_available(source, exc) from exc
-    model.eval()
+    model = place_model(model).eval()
     return match_segment_ids(tokenizer, model.config), model
 
 

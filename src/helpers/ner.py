@@ -108,6 +108,23 @@ def features(tokenizer, df: pd.DataFrame, max_len: int = 128) -> list[dict]:
     return out
 
 
+def plan_run(model, tokenizer, train_df: pd.DataFrame, test_sentences: int, *, train_sentences: int, epochs: int,
+             batch_size: int, max_len: int = 128, device=None):
+    """The plan of lesson 07's training run for ``model`` on this machine (:func:`helpers.runtime.plan_for`):
+    at most ``train_sentences`` sentences of ``train_df`` for ``epochs``, then ``test_sentences`` scored. A
+    tiny-ko-bert-sized model keeps it; a costlier one trains (and scores) fewer sentences on a CPU and more
+    on a GPU, as ``plan.note`` says. The estimate counts each sentence at the length of its padded batch
+    (:func:`helpers.runtime.mean_padded_length`): sentences are far shorter than ``max_len``."""
+    from .runtime import Plan, mean_padded_length, plan_for
+
+    lengths = [len(ids) for ids in tokenizer(["".join(c) for c in train_df["chars"]], truncation=True,
+                                             max_length=max_len)["input_ids"]]
+    base = Plan(train_size=min(int(train_sentences), len(train_df)), epochs=int(epochs), batch_size=int(batch_size),
+                max_length=int(max_len), eval_size=int(test_sentences),
+                mean_tokens=round(mean_padded_length(lengths, batch_size), 1))
+    return plan_for("ner", model, device, base, max_train_size=len(train_df))
+
+
 def training_arguments(output_dir: str, *, epochs: float, batch_size: int, lr: float, steps_per_epoch: int,
                        seed: int = SEED, weight_decay: float = 0.01, warmup_ratio: float = 0.1, device=None,
                        precision: str | None = None):

@@ -9,7 +9,9 @@ Data: songys/Question_pair (``helpers.data.load_question_pair``). Careful with u
 - **cross-encoder**: ``BertForSequenceClassification`` on ``[CLS] q1 [SEP] q2 [SEP]``, fine-tuned with the
   loop of :func:`helpers.classify.fine_tune` (both questions attend to each other in every layer).
 
-Thresholds are chosen on the training pairs only (:func:`best_threshold`); the test file never trains anything.
+Thresholds are chosen on the training pairs only (:func:`best_threshold`); the cross-encoder's learning rate on
+a validation split of train grouped by question (:func:`helpers.splits.split_pairs_by_question`); the test file
+never trains or selects anything. :func:`pair_profile` shows how differently the train and test files were built.
 """
 from __future__ import annotations
 
@@ -84,6 +86,32 @@ class LexicalMatcher:
     def score(self, pairs: pd.DataFrame) -> np.ndarray:
         v = self.vectorizer
         return paired_cosine(v.transform(list(pairs["question1"])), v.transform(list(pairs["question2"])))
+
+
+def pair_profile(frames: dict, lexical: LexicalMatcher, source_questions=(), source_name: str = "from source") -> pd.DataFrame:
+    """How each file of pairs was built: one column per named frame (lesson 06: train, validation, test).
+
+    Rows: ``same share`` (the prior); for the same-question pairs, ``same: tf-idf cos`` (mean
+    TF-IDF cosine under ``lexical``) and ``same: identical`` (share that repeat one text twice); for the
+    different-question pairs, ``different: same 1st char`` (share whose questions start with the same
+    character, as neighbours in sorted order do); ``source_name`` (share of distinct questions found in
+    ``source_questions``, e.g. the ChatbotData questions).
+    """
+    source = set(source_questions)
+    rows = {}
+    for name, df in frames.items():
+        same = df["same"].to_numpy() == 1
+        q1, q2 = df["question1"].astype(str).tolist(), df["question2"].astype(str).tolist()
+        cos = lexical.score(df)
+        first = np.array([a[:1] == b[:1] for a, b in zip(q1, q2)])
+        identical = np.array([a == b for a, b in zip(q1, q2)])
+        questions = set(q1) | set(q2)
+        rows[name] = {"same share": same.mean(),
+                      "same: tf-idf cos": cos[same].mean() if same.any() else np.nan,
+                      "same: identical": identical[same].mean() if same.any() else np.nan,
+                      "different: same 1st char": first[~same].mean() if (~same).any() else np.nan,
+                      source_name: len(questions & source) / max(1, len(questions))}
+    return pd.DataFrame(rows)
 
 
 def encode_pairs(model, pairs: pd.DataFrame, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:

@@ -25,10 +25,12 @@ gets the same answer. The rules, and who relies on them:
   split of the distinct chatbot questions for the label classifier: lesson 09,
   ``benchmarks/tokenization_bench.py``.
 - :func:`split_sentences`: the train / test split of KLUE-NER dev by sentence: lesson 07.
+- :func:`split_pairs_by_question`: a validation split of Question_pair train *by question* (connected
+  groups of pairs that share a question stay on one side): lesson 06.
 - :func:`korquad_test_article`: 20 % of the KorQuAD 1.0 dev articles (by a hash of the title), the test
   side of the split *by article*: lesson 08, ``python -m helpers.qa train``, ``benchmarks/qa_bench.py``.
 
-Imports nothing heavy (scikit-learn only inside the two stratified splits) and nothing from the
+Imports nothing heavy (scikit-learn only inside the two stratified splits, scipy only inside the pair split) and nothing from the
 lesson packages, which all import their rules from here.
 """
 from __future__ import annotations
@@ -194,6 +196,46 @@ def split_sentences(df: pd.DataFrame, test_size: float = 0.2, seed: int = SEED) 
     unique = df.drop_duplicates("sentence").reset_index(drop=True)
     train, test = train_test_split(unique, test_size=test_size, random_state=seed)
     return train.sort_index().reset_index(drop=True), test.sort_index().reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- Question_pair (lesson 06)
+QUESTION_PAIR_VALIDATION_PERCENT = 10  # share of Question_pair train's question groups that validate lesson 06
+
+
+def split_pairs_by_question(pairs: pd.DataFrame, percent: int = QUESTION_PAIR_VALIDATION_PERCENT,
+                            seed: int = SEED, columns=("question1", "question2")) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split sentence pairs into ``(fit, validation)`` *by question*: no question text of a validation pair
+    appears in a fitting pair.
+
+    Pairs that share a question are linked; each connected group of pairs (:func:`scipy.sparse.csgraph.connected_components`
+    over the question graph) goes to validation when the hash of its smallest question text falls in a
+    ``percent`` % bucket (:func:`in_hash_bucket`), so about ``percent`` % of the groups (not exactly of the
+    pairs) validate, and the split does not depend on the rows' order. Both parts keep the input's row order
+    and a fresh index. Lesson 06 (Question_pair train: a row-wise split there lets validation pairs reuse
+    training questions).
+    """
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    first, second = columns
+    for col in columns:
+        if col not in pairs.columns:
+            raise ValueError(f"split_pairs_by_question needs a '{col}' column; got {list(pairs.columns)}.")
+    if not 0 <= percent <= 100:
+        raise ValueError(f"percent={percent} must be in 0..100. Fix: e.g. 10.")
+    texts = sorted(set(pairs[first]) | set(pairs[second]))
+    index = {t: i for i, t in enumerate(texts)}
+    a = np.array([index[t] for t in pairs[first]], dtype=np.int64)
+    b = np.array([index[t] for t in pairs[second]], dtype=np.int64)
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(texts), len(texts)))
+    _, group = connected_components(graph, directed=False)
+    smallest = {}
+    for i, g in enumerate(group.tolist()):  # texts are sorted: the first text met in a group is its smallest
+        smallest.setdefault(g, texts[i])
+    in_val = {g: in_hash_bucket(f"question-pair-validation-{seed}", key, percent) for g, key in smallest.items()}
+    mask = np.array([in_val[g] for g in group[a].tolist()], dtype=bool)
+    return pairs[~mask].reset_index(drop=True), pairs[mask].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- KorQuAD (lesson 08)

@@ -8,6 +8,7 @@ One module per job, every public name importable from ``helpers.classify`` direc
 - :mod:`helpers.classify.budget`    parameter counts and how much a model trains on this hardware (lessons 05-07);
 - :mod:`helpers.classify.sentiment` NSMC sentiment from the raw crawl, split by movie; learning curve;
   where TF-IDF and BERT disagree (lesson 05);
+- :mod:`helpers.classify.selection` each model's learning rate chosen on validation, under one budget (lesson 05);
 - :mod:`helpers.classify.model`     train / save / load the fine-tuned sentiment model (default location in the cache);
 - :mod:`helpers.classify.cli`       ``python -m helpers.classify train|eval``.
 
@@ -18,7 +19,7 @@ the rules of :mod:`helpers.splits`, handed on here (``helpers.tokenization`` and
 from __future__ import annotations
 
 from ..splits import question_table, split_questions
-from . import sentiment
+from . import selection, sentiment
 from .baselines import majority_baseline, tfidf_logreg
 from .budget import (LARGE_MODEL_MAX_LR, LARGE_MODEL_PARAMETERS, REFERENCE_COMPUTE, TrainingPlan, compute_per_token,
                      head_summary, lesson_plan, scale_sizes, stratified_subset, training_plan)
@@ -28,6 +29,6 @@ from .train import SEED, TrainResult, encode, fine_tune, predict_logits
 __all__ = [
     "LARGE_MODEL_MAX_LR", "LARGE_MODEL_PARAMETERS", "REFERENCE_COMPUTE", "SEED", "SHORT_LABELS", "TrainResult",
     "TrainingPlan", "compute_per_token", "encode", "errors_table", "fine_tune", "head_summary", "lesson_plan",
-    "majority_baseline", "plot_confusion", "plot_history", "predict_logits", "question_table", "scale_sizes", "scores", "sentiment", "split_questions",
+    "majority_baseline", "plot_confusion", "plot_history", "predict_logits", "question_table", "scale_sizes", "scores", "selection", "sentiment", "split_questions",
     "stratified_subset", "tfidf_logreg", "training_plan",
 ]

@@ -1,13 +1,15 @@
-"""How much a model costs and how much lessons 05-07 train it: parameter counts and plans by hardware.
+"""How much a model costs and how much lessons 05-06 train it: parameter counts and plans by hardware.
 
 Every size decision is :func:`helpers.runtime.plan_for`'s (device, precision and the model's compute
 per token; ``KO_BERT_FAST=1`` shrinks it for tests):
 
-- :func:`lesson_plan`: the plan of a lesson's training run, with ``.line()`` to print it (lessons 05-07);
+- :func:`lesson_plan`: the plan of a lesson's training run, with ``.line()`` to print it (lessons 05-06;
+  lessons 07 and 08 use :func:`helpers.ner.plan_run` and :func:`helpers.qa.plan_run`, which count sentences
+  and windows the same way);
 - :func:`training_plan`: the same for ``python -m helpers.classify``-style runs, with the learning rate
   lowered for base-size models;
 - :func:`compute_per_token` and :func:`scale_sizes`: training-set sizes shrunk for models that cost more
-  per token than tiny-ko-bert on this hardware (lessons 05-07 keep their time budget on any checkpoint);
+  per token than tiny-ko-bert on this hardware (lessons 05-06 keep their time budget on any checkpoint);
 - :func:`head_summary`: what ``BertForSequenceClassification`` adds on top of ``BertModel`` (lesson 05).
 """
 from __future__ import annotations
@@ -35,7 +37,8 @@ def lesson_plan(task: str, model, base: Plan | None = None, *, device=None, max_
 
     ``base``: the lesson's plan on a laptop CPU with tiny-ko-bert (a :class:`~helpers.runtime.Plan`), or
     its fields as keywords (``train_size``, ``epochs``, ``batch_size``, ``max_length``, ``eval_size``,
-    ``est_seconds``: the measured time, else estimated). ``max_train_size``: the examples available (a
+    ``est_seconds``: the measured time, else estimated; ``mean_tokens``: the padded length of a typical
+    batch, :func:`helpers.runtime.mean_padded_length`, when texts are shorter than ``max_length``). ``max_train_size``: the examples available (a
     GPU may train on more than the base plan). A tiny-ko-bert-sized model keeps the base plan; a larger
     one gets more data on a GPU and less on a CPU, and ``plan.note`` says what was cut and why.
     """
@@ -49,7 +52,7 @@ def compute_per_token(model) -> int:
 
 
 def scale_sizes(model, sizes, minimum: int = 200, reference: int = REFERENCE_COMPUTE, device=None) -> list[int]:
-    """Training-set sizes for ``model`` on this hardware, never more than asked for (lessons 05-07).
+    """Training-set sizes for ``model`` on this hardware, never more than asked for (lessons 05-06).
 
     Each size is the training set of :func:`helpers.runtime.plan_for` (one epoch, batch 32, 64 tokens):
     kept for a tiny-ko-bert-sized model (up to twice ``reference``'s compute per token) and on a GPU,

@@ -116,6 +116,8 @@ def load_sentiment(model_dir: str | os.PathLike | None = None, base_model: str |
     """``(tokenizer, model, meta)`` of a saved sentiment model, checked against its manifest first."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from ..runtime import place_model
+
     path = Path(model_dir) if model_dir is not None else default_dir(base_model)
     train_cmd = "python -m helpers.classify train" + (f" --out {path}" if model_dir is not None else "")
     if not (path / cache.MANIFEST).is_file() or not (path / META).is_file():
@@ -129,7 +131,7 @@ def load_sentiment(model_dir: str | os.PathLike | None = None, base_model: str |
         raise SentimentModelError(f"The sentiment model in {path} fails its checksums (damaged or edited). "
                                   f"Fix: run `{train_cmd}` again.")
     meta = json.loads((path / META).read_text(encoding="utf-8"))
-    model = AutoModelForSequenceClassification.from_pretrained(path).eval()
+    model = place_model(AutoModelForSequenceClassification.from_pretrained(path)).eval()  # the runtime's device
     tokenizer = match_segment_ids(AutoTokenizer.from_pretrained(path), model.config)
     return tokenizer, model, meta
 

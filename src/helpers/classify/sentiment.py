@@ -10,7 +10,8 @@ The split (:func:`nsmc_split`):
   (:func:`helpers.splits.movie_is_heldout`): all of them, with their natural label mix, or a seeded
   sample of ``test_size``. A text that also occurs under a training movie counts as a test text only;
 - **validation** = reviews of another 5 % of the movies (by a second hash,
-  :func:`helpers.splits.movie_is_validation`), balanced; it only monitors training;
+  :func:`helpers.splits.movie_is_validation`), balanced; it monitors training and chooses each
+  model's learning rate (:mod:`helpers.classify.selection`); it never comes from a test movie;
 - **train** = a balanced, seeded sample of the remaining movies' reviews. Samples are nested: the
   first ``n`` rows of a larger training set are the smaller one (used by the learning curve).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +29,7 @@ from scipy.special import softmax
 from .. import ranking
 from ..data import load_nsmc_raw
 from ..splits import movie_is_heldout, movie_is_validation, text_key
+from ..verdict import is_constant
 from .baselines import majority_baseline, tfidf_logreg
 from .budget import REFERENCE_COMPUTE, compute_per_token, lesson_plan, scale_sizes  # noqa: F401 (re-exported for lesson 05)
 from .metrics import scores
@@ -129,18 +132,24 @@ def epochs_for(size: int, epochs: int, min_examples: int, max_epochs: int = 10) 
 
 # --------------------------------------------------------------------------- experiments
 def run_bert(model, tokenizer, train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame, *, epochs: int,
-             lr: float, batch_size: int = 32, max_len: int = 64, seed: int = SEED, threads: int | None = 1,
-             log=None) -> dict:
+             lr: float, batch_size: int = 32, max_len: int = 64, warmup_ratio: float = 0.1, seed: int = SEED,
+             threads: int | None = 1, log=None) -> dict:
     """Fine-tune ``model`` (in place) on ``train`` and score it on ``test``: accuracy, macro-F1, probabilities, seconds."""
     start = time.perf_counter()
     result = fine_tune(model, tokenizer, train["document"], train["label"], val["document"], val["label"],
-                       epochs=epochs, batch_size=batch_size, lr=lr, max_len=max_len, seed=seed, threads=threads,
-                       evals_per_epoch=1, log=log)
-    logits = predict_logits(model, tokenizer, test["document"], max_len=max_len, threads=threads)
-    probs = softmax(logits, axis=-1)
+                       epochs=epochs, batch_size=batch_size, lr=lr, warmup_ratio=warmup_ratio, max_len=max_len,
+                       seed=seed, threads=threads, evals_per_epoch=1, log=log)
+    out = score_bert(model, tokenizer, test, max_len=max_len, threads=threads)
+    out.update(seconds=round(time.perf_counter() - start, 1), epochs=epochs, steps=result.steps, lr=lr,
+               history=result.history)
+    return out
+
+
+def score_bert(model, tokenizer, test: pd.DataFrame, *, max_len: int = 64, threads: int | None = 1) -> dict:
+    """A fine-tuned model's accuracy, macro-F1 and probabilities ``[n, 2]`` on ``test`` (lesson 05)."""
+    probs = softmax(predict_logits(model, tokenizer, test["document"], max_len=max_len, threads=threads), axis=-1)
     out = scores(test["label"], ranking.argmax(probs), labels=(0, 1))
-    out.update(seconds=round(time.perf_counter() - start, 1), epochs=epochs, steps=result.steps,
-               history=result.history, probs=probs)
+    out.update(probs=probs)
     return out
 
 
@@ -161,52 +170,105 @@ def run_majority(split: SentimentSplit, test: pd.DataFrame | None = None) -> dic
     return scores(test["label"], pred, labels=(0, 1))
 
 
+def curve_row(size: int, learner: str, result: dict, *, epochs: int | None = None, lr: float | None = None,
+              val_accuracy: float | None = None) -> dict:
+    """One row of :func:`learning_curve` from a scored run (``run_bert`` / ``score_bert`` / ``run_tfidf``).
+
+    ``constant``: the run gave every test review the same label (:func:`helpers.verdict.is_constant`);
+    ``val_accuracy``: the last validation accuracy of its history (or the one given; NaN for TF-IDF).
+    """
+    history = result.get("history")
+    if val_accuracy is None and history is not None and len(history):
+        val_accuracy = float(history["val_accuracy"].iloc[-1])
+    return {"size": int(size), "learner": learner, "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
+            "epochs": epochs, "lr": lr, "constant": is_constant(ranking.argmax(result["probs"])),
+            "val_accuracy": np.nan if val_accuracy is None else val_accuracy}
+
+
 def learning_curve(load_pair, split: SentimentSplit, sizes, test: pd.DataFrame, *, epochs: int, min_examples: int,
-                   lr: float, batch_size: int = 32, max_len: int = 64, seed: int = SEED, log=None) -> pd.DataFrame:
-    """Accuracy against training-set size for three learners on the same nested training subsets.
+                   lr: float | Mapping[str, float], batch_size: int = 32, max_len: int = 64, seed: int = SEED,
+                   log=None) -> pd.DataFrame:
+    """Accuracy and macro-F1 against training-set size for three learners on the same nested training subsets.
 
     ``load_pair()`` returns a fresh ``(tokenizer, pretrained classification model)``; the random-init model is
-    :func:`random_init_like` of it. Each size trains for :func:`epochs_for` epochs. Rows: ``size, learner,
-    accuracy, macro_f1, epochs, seconds``. Used by lesson 05 (small sizes) and ``benchmarks/sentiment_bench.py``.
+    :func:`random_init_like` of it. Each size trains for :func:`epochs_for` epochs; ``lr`` is one learning
+    rate for both models or one per learner (``{"pretrained": ..., "random init": ...}``; lesson 05 chooses
+    them on validation with :func:`helpers.classify.selection.lr_search`). Rows: :func:`curve_row`. Used by
+    lesson 05 (small sizes).
     """
+    rates = dict(lr) if isinstance(lr, Mapping) else {"pretrained": lr, "random init": lr}
     rows = []
     for size in sizes:
         train = split.train.iloc[:size]
         n_epochs = epochs_for(size, epochs, min_examples)
-        tf = run_tfidf(train, test)
-        rows.append({"size": size, "learner": "TF-IDF + LR", "accuracy": tf["accuracy"],
-                     "macro_f1": tf["macro_f1"], "epochs": None, "seconds": tf["seconds"]})
+        rows.append(curve_row(size, "TF-IDF + LR", run_tfidf(train, test)))
         for learner in ("pretrained", "random init"):
             tokenizer, model = load_pair()
             if learner == "random init":
                 model = random_init_like(model, seed)
-            r = run_bert(model, tokenizer, train, split.val, test, epochs=n_epochs, lr=lr, batch_size=batch_size,
-                         max_len=max_len, seed=seed)
-            rows.append({"size": size, "learner": learner, "accuracy": r["accuracy"], "macro_f1": r["macro_f1"],
-                         "epochs": n_epochs, "seconds": r["seconds"]})
+            r = run_bert(model, tokenizer, train, split.val, test, epochs=n_epochs, lr=rates[learner],
+                         batch_size=batch_size, max_len=max_len, seed=seed)
+            rows.append(curve_row(size, learner, r, epochs=n_epochs, lr=rates[learner]))
         if log:
             log(rows[-3:])
     return pd.DataFrame(rows)
 
 
-def plot_learning_curve(curve: pd.DataFrame, ax=None, majority: float | None = None, title: str | None = None):
-    """Accuracy against training-set size (log scale), one line per learner; the majority class as a dashed line."""
+def bootstrap_gap(y_true, pred_a, pred_b, *, n: int = 1000, seed: int = SEED, labels=(0, 1)) -> dict:
+    """Macro-F1 of ``pred_a`` minus that of ``pred_b`` on the same test set, with a paired bootstrap 95 % interval.
+
+    ``n`` test sets are drawn with replacement (the same draws for both models); the interval covers the
+    test sample's noise only, not the training seed's. Lesson 05 reads the pretraining gap with it.
+    Returns ``{"gap", "low", "high"}``.
+    """
+    y, a, b = (np.asarray(v) for v in (y_true, pred_a, pred_b))
+    idx = np.random.default_rng(seed).integers(0, len(y), size=(n, len(y)))
+    ys = y[idx]
+
+    def macro_f1(pred):
+        p = pred[idx]
+        f1 = []
+        for c in labels:
+            tp = ((p == c) & (ys == c)).sum(axis=1)
+            denom = (p == c).sum(axis=1) + (ys == c).sum(axis=1)
+            f1.append(np.divide(2 * tp, denom, out=np.zeros(n), where=denom > 0))
+        return np.mean(f1, axis=0)
+
+    diffs = macro_f1(a) - macro_f1(b)
+    gap = scores(y, a, labels=labels)["macro_f1"] - scores(y, b, labels=labels)["macro_f1"]
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return {"gap": float(gap), "low": float(low), "high": float(high)}
+
+
+LEARNER_STYLES = {"pretrained": ("o", "tab:blue"), "random init": ("s", "tab:orange"), "TF-IDF + LR": ("^", "tab:green")}
+
+
+def plot_learning_curve(curve: pd.DataFrame, ax=None, metric: str = "macro_f1", majority: float | None = None,
+                        title: str | None = None):
+    """``metric`` (``macro_f1`` or ``accuracy``) against training-set size (log scale), one line per learner.
+
+    Rows whose ``learned_nothing`` column is true (a constant predictor, or a validation accuracy at chance)
+    are not points of their learner's line: they are drawn as grey crosses. ``majority``: the majority
+    class's score, a dashed line. Lesson 05.
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4))
-    styles = {"pretrained": ("o", "tab:blue"), "random init": ("s", "tab:orange"), "TF-IDF + LR": ("^", "tab:green")}
-    for learner, part in curve.groupby("learner", sort=False):
-        marker, color = styles.get(learner, ("x", None))
-        ax.plot(part["size"], part["accuracy"], marker=marker, color=color, label=learner)
+    nothing = curve["learned_nothing"].astype(bool) if "learned_nothing" in curve else pd.Series(False, curve.index)
+    for learner, part in curve[~nothing].groupby("learner", sort=False):
+        marker, color = LEARNER_STYLES.get(learner, ("x", None))
+        ax.plot(part["size"], part[metric], marker=marker, color=color, label=learner)
+    if nothing.any():
+        ax.scatter(curve.loc[nothing, "size"], curve.loc[nothing, metric], marker="x", s=90, color="dimgray",
+                   zorder=3, label="배운 것 없음 (상수 예측기 / 우연 수준)")
     if majority is not None:
         ax.axhline(majority, ls="--", color="gray", label="majority class (다수 클래스)")
     ax.set_xscale("log")
     ax.set_xlabel("학습 리뷰 수 (training reviews, log scale)")
-    ax.set_ylabel("test accuracy (held-out movies)")
-    ax.set_title(title or "학습 데이터 양에 따른 정확도 (learning curve)")
+    ax.set_ylabel(f"test {'macro-F1' if metric == 'macro_f1' else metric} (held-out movies)")
+    ax.set_title(title or "학습 데이터 양에 따른 성능 (learning curve)")
     ax.grid(alpha=0.3)
-    ax.legend()
     return ax
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..lesson import quiet_libraries
-from .config import PretrainConfig
+from .config import RECIPES, PretrainConfig
 from .corpus import _write_json, build_corpus, build_tokenizer
 from .train import train
 from .units import build_units
@@ -75,12 +75,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m helpers.pretrain", description="Pretrain tiny-ko-bert (resumable).")
     parser.add_argument("--work", required=True, help="work folder (resumes whatever is there)")
-    parser.add_argument("--tiny", action="store_true", help="seconds-long recipe (same code path)")
+    parser.add_argument("--recipe", default="reference", choices=sorted(RECIPES),
+                        help="named recipe (default: reference, the shipped tiny-ko-bert; gpu-*: for a GPU)")
+    parser.add_argument("--tiny", action="store_true", help="seconds-long recipe (same code path; = --recipe tiny)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a recipe field, e.g. --set steps=3000 --set hidden_size=192")
     parser.add_argument("--stop-after", type=int, help="stop (with a checkpoint) after this step")
     args = parser.parse_args(argv)
-    config = PretrainConfig.tiny() if args.tiny else PretrainConfig()
+    config = PretrainConfig.recipe("tiny" if args.tiny else args.recipe)
     fields = {f.name: f.type for f in dataclasses.fields(PretrainConfig)}
     changes = {}
     for item in args.set:

@@ -1,6 +1,7 @@
 """Stage 4 of the build: the model, the loss at masked positions, checkpoints and the training loop."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -10,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..lesson import quiet_libraries, running_in_ci
 from ..mlm_accuracy import masked_accuracy
@@ -22,7 +24,6 @@ from .units import Units
 
 def new_model(config: PretrainConfig, tokenizer, work: Path, log=print):
     """A fresh ``BertForPreTraining`` for the tokenizer (word-piece embeddings kiwi-seeded if configured)."""
-    import torch
     from transformers import BertConfig, BertForPreTraining
 
     bert_config = BertConfig(
@@ -65,7 +66,6 @@ def pretraining_loss(model, batch):
 
 def new_optimizer(model, config: PretrainConfig):
     """AdamW with ``config.learning_rate``; ``config.weight_decay`` on every weight but biases and LayerNorms."""
-    import torch
 
     decay = [p for n, p in model.named_parameters() if not any(k in n for k in ("bias", "LayerNorm"))]
     no_decay = [p for n, p in model.named_parameters() if any(k in n for k in ("bias", "LayerNorm"))]
@@ -115,7 +115,6 @@ def _save_checkpoint(work: Path, model, opt, step: int, history: list) -> None:
 
 
 def _load_checkpoint(work: Path, model, opt):
-    import torch
     from safetensors.torch import load_file
 
     ckpt = work / "checkpoint"
@@ -136,26 +135,70 @@ def _load_checkpoint(work: Path, model, opt):
     return int(state["step"]), state["history"]
 
 
+class Objective(torch.nn.Module):
+    """The pretraining objective as a module (:func:`pretraining_loss` on ``model``), so that the forward pass
+    goes through what ``accelerate`` prepared: its autocast (bf16/fp16) and, under ``accelerate launch``
+    on several GPUs, DistributedDataParallel's gradient synchronisation."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, **batch):
+        return pretraining_loss(self.model, batch)
+
+
 def train(config: PretrainConfig, work: Path, tokenizer, log=print, stop_after: int | None = None) -> list:
     """Run (or resume) the training stage; returns the evaluation history.
 
-    On ``config.threads`` torch threads with deterministic algorithms (:func:`helpers.runtime.execution`;
-    both restored afterwards). The model stays on the CPU: every step is a function of the recipe and
-    the step number, so an interrupted build resumes bit for bit.
+    Through ``accelerate``: the device is :func:`helpers.runtime.choose_device`'s (a GPU if there is one;
+    ``KO_BERT_DEVICE`` overrides), mixed precision is ``config.precision`` (``"auto"``: the runtime's choice
+    for the device), and ``accelerate launch`` on several GPUs splits every batch across them. On
+    ``config.threads`` torch threads with deterministic algorithms (:func:`helpers.runtime.execution`;
+    both restored afterwards). Every step is a function of the recipe and the step number, so an
+    interrupted build resumes bit for bit on the same device.
     """
-    from ..runtime import execution
+    from .. import runtime
 
     quiet_libraries(ci=False)
-    with execution(threads=config.threads, deterministic=True):
-        return _train(config, work, tokenizer, log, stop_after)
+    device = runtime.choose_device()
+    with runtime.execution(threads=config.threads, deterministic=True, device=device):
+        return _train(config, work, tokenizer, log, stop_after, device)
 
 
-def _train(config: PretrainConfig, work: Path, tokenizer, log, stop_after: int | None) -> list:
-    import torch
-    from tqdm.auto import tqdm
+def training_precision(config: PretrainConfig, device) -> str:
+    """``config.precision`` for ``device``: ``"auto"`` is the runtime's choice (bf16/fp16 on a GPU that has it)."""
+    from .. import runtime
+
+    return runtime.choose_precision(device) if config.precision == "auto" else config.precision
+
+
+@dataclasses.dataclass
+class Run:
+    """One prepared training run (:func:`prepare_run`): the model and its AdamW state (plain, for checkpoints),
+    what ``accelerate`` prepared from them, the batch source and where the run resumes."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    objective: torch.nn.Module
+    prepared_optimizer: object
+    prepared_scheduler: object
+    accelerator: object
+    collator: object
+    units: Units
+    start: int
+    history: list
+
+
+def prepare_run(config: PretrainConfig, work: Path, tokenizer, device, log=print) -> Run:
+    """Model, AdamW, schedule (resumed from ``work/checkpoint`` if there is one) prepared by ``accelerate``
+    for ``device`` and ``config.precision``."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
     from transformers import DataCollatorForLanguageModeling
 
-    units = Units(work, config, tokenizer)
+    from .. import runtime
+
     model = new_model(config, tokenizer, work, log)
     opt = new_optimizer(model, config)
     start, history = _load_checkpoint(work, model, opt)
@@ -164,28 +207,56 @@ def _train(config: PretrainConfig, work: Path, tokenizer, log, stop_after: int |
         warnings.simplefilter("ignore", UserWarning)
         for _ in range(start):
             sched.step()
-    if start:
-        log(f"[pretrain] resuming at step {start}")
+    AcceleratorState._reset_state(reset_partial_state=True)  # one Accelerator per run, as Trainer does
+    accelerator = Accelerator(step_scheduler_with_optimizer=False,
+                              **runtime.accelerator_kwargs(device, training_precision(config, device)))
+    # the model (and the AdamW state loaded above) go to the device; the objective runs under its autocast
+    objective, prepared_opt, prepared_sched = accelerator.prepare(Objective(model), opt, sched)
     collator = DataCollatorForLanguageModeling(tokenizer, mlm=True, mlm_probability=config.mlm_probability,
                                                seed=config.seed, return_tensors="pt")
+    return Run(model, opt, objective, prepared_opt, prepared_sched, accelerator, collator,
+               Units(work, config, tokenizer), start, history)
+
+
+def run_step(run: Run, config: PretrainConfig, step: int):
+    """Optimisation step number ``step``: its batch (this process's share), masked by a generator seeded
+    with the step, then loss, backward, clipping, AdamW and the schedule. Returns ``(loss, mlm, pair)``."""
+    from .. import runtime
+
+    run.collator.generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
+    torch.manual_seed(config.seed * 7919 + step)  # dropout (if any) is a function of the step too
+    acc = run.accelerator
+    features = run.units.batch_features(step)[acc.process_index::acc.num_processes]
+    batch = runtime.to_device(run.collator(features), acc.device)
+    loss, mlm, pair = run.objective(**batch)
+    optimizer_step(run.objective, loss, run.prepared_optimizer, run.prepared_scheduler, max_grad_norm=1.0,
+                   accelerator=acc)
+    return loss, mlm, pair
+
+
+def _train(config: PretrainConfig, work: Path, tokenizer, log, stop_after: int | None, device) -> list:
+    from tqdm.auto import tqdm
+
+    run = prepare_run(config, work, tokenizer, device, log)
+    start, history, model = run.start, run.history, run.model
+    if start:
+        log(f"[pretrain] resuming at step {start}")
     heldout = [r["text"] for r in _read_jsonl(work / "heldout.jsonl")]
-    model.train()
+    main = run.accelerator.is_main_process
+    run.objective.train()
     end = config.steps if stop_after is None else min(config.steps, stop_after)
     bar = tqdm(range(start, end), initial=start, total=config.steps, desc="tiny-ko-bert", file=sys.stderr,
-               disable=running_in_ci(), mininterval=10.0)
-    t0 = time.perf_counter()
+               disable=running_in_ci() or not main, mininterval=10.0)
+    # training seconds so far (a resumed run continues the count from its last evaluation)
+    t0 = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
     recent: list[float] = []
     for step in bar:
-        collator.generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
-        torch.manual_seed(config.seed * 7919 + step)  # dropout (if any) is a function of the step too
-        batch = collator(units.batch_features(step))
-        loss, mlm, pair = pretraining_loss(model, batch)
-        optimizer_step(model, loss, opt, sched, max_grad_norm=1.0)
+        _, mlm, pair = run_step(run, config, step)
         recent.append(float(mlm.detach()))
         recent = recent[-100:]
         bar.set_postfix(mlm=f"{np.mean(recent):.3f}", pair=f"{float(pair.detach()):.3f}", refresh=False)
         done = step + 1
-        if done % config.eval_every == 0 or done == config.steps:
+        if main and (done % config.eval_every == 0 or done == config.steps):
             model.eval()
             acc = heldout_accuracy(model, tokenizer, heldout, config.seed)
             model.train()
@@ -193,7 +264,9 @@ def _train(config: PretrainConfig, work: Path, tokenizer, log, stop_after: int |
                             "seconds": round(time.perf_counter() - t0, 1)})
             log(f"[pretrain] step {done}: {history[-1]}")
         if done % config.checkpoint_every == 0 or done == end:
-            _save_checkpoint(work, model, opt, done, history)
+            if main:
+                _save_checkpoint(work, model, run.optimizer, done, history)
+            run.accelerator.wait_for_everyone()
     bar.close()
     model.eval()
     return history
@@ -212,8 +285,6 @@ def heldout_accuracy(model, tokenizer, sentences: list[str], seed: int) -> dict:
 
         def __call__(self, **kw):
             return types.SimpleNamespace(logits=self.m(**kw).prediction_logits)
-
-    import torch
 
     with torch.no_grad():
         return masked_accuracy(_MLM(model), tokenizer, sentences, seed=seed)

@@ -64,9 +64,10 @@ def load_qa(model_dir: str | os.PathLike | None = None, base_model: str | None =
     if not cache.is_verified(path, key, required=META):
         raise QAError(f"The QA model in {path} fails its checksums (damaged or edited). {fix}")
     from ..models import match_segment_ids
+    from ..runtime import place_model
 
     meta = json.loads((path / META).read_text(encoding="utf-8"))
-    model = AutoModelForQuestionAnswering.from_pretrained(path).eval()
+    model = place_model(AutoModelForQuestionAnswering.from_pretrained(path)).eval()  # the runtime's device
     tokenizer = match_segment_ids(AutoTokenizer.from_pretrained(path), model.config)
     return tokenizer, model, meta
 

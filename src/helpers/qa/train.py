@@ -2,7 +2,7 @@
 
 - :class:`QAConfig`: the recipe (model, how many training questions, windows, epochs, learning rate ...);
   :func:`training_arguments` turns it into ``TrainingArguments`` (no checkpoints, no progress bars, no
-  reports; the device is the Trainer's own choice, threads and precision come from :mod:`helpers.runtime`);
+  reports; the device, threads and precision come from :mod:`helpers.runtime`);
 - :func:`training_windows`: the windows a model trains on. A long paragraph gives several windows and
   only one or two hold the answer; the others are labelled "[CLS]" (not in this window). Keeping every such
   window spends most of the budget on them, so ``negatives`` of them are kept per question (chosen by a
@@ -82,9 +82,10 @@ def warmup_steps(config: QAConfig, n_windows: int) -> int:
 def training_arguments(config: QAConfig, output_dir: str, n_windows: int, precision: str = "fp32"):
     """``TrainingArguments`` for :func:`train_qa`: AdamW with linear warm-up and decay, seeded shuffling,
     no checkpoints, no progress bars, no reports, a loss entry twice per epoch. ``precision`` (from
-    :func:`helpers.runtime.choose_precision`) adds ``bf16``/``fp16`` when it is not fp32, with the runtime's
-    device arguments (the Trainer needs ``use_cpu`` for bf16 on a CPU). In fp32 the device is left to the
-    Trainer (a GPU if there is one); memory is pinned only when there is a GPU to copy to."""
+    :func:`helpers.runtime.choose_precision`) adds ``bf16``/``fp16`` when it is not fp32. The device is the
+    runtime's (:func:`helpers.runtime.trainer_device_kwargs`: the CPU when it chose the CPU, so that
+    ``KO_BERT_DEVICE=cpu`` leaves a GPU idle; a ``cuda:N`` the Trainer cannot honour is an error with the
+    fix); memory is pinned only when there is a GPU to copy to."""
     from transformers import TrainingArguments
 
     import torch
@@ -92,8 +93,7 @@ def training_arguments(config: QAConfig, output_dir: str, n_windows: int, precis
     from ..runtime import trainer_device_kwargs, trainer_precision_kwargs
 
     per_epoch = -(-n_windows // config.batch_size)
-    # bf16/fp16 need the runtime's device arguments (the Trainer refuses bf16 on a CPU unless told use_cpu)
-    device = trainer_device_kwargs() if precision != "fp32" else {}
+    device = trainer_device_kwargs()  # (the Trainer also refuses bf16 on a CPU unless told it is one)
     return TrainingArguments(
         output_dir=output_dir, num_train_epochs=config.epochs, per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.batch_size, learning_rate=config.lr, weight_decay=config.weight_decay,

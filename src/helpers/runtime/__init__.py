@@ -5,7 +5,8 @@ one batched forward pass, and how much a lesson trains on this hardware (issue 1
   ``$KO_BERT_DEVICE`` overrides; an impossible choice raises :class:`RuntimeConfigError` with the
   fix), :func:`choose_precision` (``$KO_BERT_PRECISION``), :func:`autocast`, the Trainer / Accelerate
   arguments (:func:`trainer_precision_kwargs`, :func:`trainer_device_kwargs`,
-  :func:`accelerate_mixed_precision`, :func:`accelerator_kwargs`), the context managers
+  :func:`accelerate_mixed_precision`, :func:`accelerator_kwargs`; :func:`engine_device` makes ``cuda:N``
+  the GPU that Accelerate uses, or says why the Trainer cannot), the context managers
   :func:`threads` and :func:`execution` (threads, ``transformers.set_seed``, deterministic
   algorithms; all restored), :func:`set_threads` (a lesson's thread count for the session),
   :func:`describe`;
@@ -32,6 +33,7 @@ from .device import (
     choose_precision,
     cpu_has_bf16,
     describe,
+    engine_device,
     execution,
     set_threads,
     status_line,
@@ -50,14 +52,17 @@ from .plans import (
     estimate_seconds,
     fast_mode,
     flops_per_token,
+    mean_padded_length,
     non_embedding_params,
     plan_for,
+    throughput,
 )
 
 __all__ = [
     "CPU_TRAIN_FLOPS", "DEVICE_ENV", "FAST_ENV", "PRECISIONS", "PRECISION_ENV", "REFERENCE_COMPUTE", "SMALL_INPUT",
     "THROUGHPUT", "Plan", "RuntimeConfigError", "accelerate_mixed_precision", "accelerator_kwargs", "autocast",
-    "batched_forward", "choose_device", "choose_precision", "cpu_has_bf16", "describe", "estimate_seconds", "execution",
-    "fast_mode", "flops_per_token", "model_device", "non_embedding_params", "place_model", "plan_for", "set_threads",
-    "status_line", "threads", "to_device", "torch_dtype", "trainer_device_kwargs", "trainer_precision_kwargs",
+    "batched_forward", "choose_device", "choose_precision", "cpu_has_bf16", "describe", "engine_device",
+    "estimate_seconds", "execution", "fast_mode", "flops_per_token", "mean_padded_length", "model_device",
+    "non_embedding_params", "place_model", "plan_for", "set_threads", "status_line", "threads", "throughput",
+    "to_device", "torch_dtype", "trainer_device_kwargs", "trainer_precision_kwargs",
 ]

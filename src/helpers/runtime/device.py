@@ -165,18 +165,65 @@ def accelerate_mixed_precision(precision: str) -> str:
     return "no" if _check_precision(precision) == "fp32" else precision
 
 
+ENGINES = ("accelerate", "trainer")
+
+
+def engine_device(device=None, engine: str = "accelerate"):
+    """Make ``device`` (default :func:`choose_device`) the one a training engine uses in this process; return it.
+
+    Called by :func:`accelerator_kwargs` and :func:`trainer_device_kwargs`, so every trainer of the suite
+    goes through it before its ``Accelerator`` or ``Trainer`` exists. The CPU and MPS need nothing
+    (the engine is told ``cpu``/``use_cpu``, or finds the Apple GPU itself); for ``cuda:N``:
+
+    - ``engine="accelerate"``: in a single process Accelerate puts everything on ``torch.device("cuda")``
+      with no index (``PartialState.default_device``), i.e. on the *current* CUDA device, so this sets it
+      with ``torch.cuda.set_device(N)``. Under ``accelerate launch`` (``LOCAL_RANK`` set) each process takes
+      the GPU of its rank, and an index is refused.
+    - ``engine="trainer"``: transformers' ``Trainer`` (``TrainingArguments._setup_devices``) always
+      trains on ``cuda:0`` in a single process, and on every visible GPU at once (``nn.DataParallel``)
+      when it sees several; no argument points it elsewhere. So ``cuda:N`` is honoured only when it is
+      what the Trainer will do anyway (``cuda:0`` with one GPU visible); otherwise
+      :class:`RuntimeConfigError` says to start Python with ``CUDA_VISIBLE_DEVICES=N`` (torch then sees
+      that GPU alone, as ``cuda:0``). Plain ``cuda`` keeps the Trainer's own choice.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}.")
+    device = _as_device(device)
+    if device.type != "cuda" or device.index is None:
+        return device
+    import torch
+
+    fix = (f"Fix: start Python (or Jupyter) with CUDA_VISIBLE_DEVICES={device.index} and {DEVICE_ENV}=cuda, so that "
+           f"torch sees that GPU alone (as cuda:0).")
+    if engine == "trainer":
+        count = torch.cuda.device_count()
+        if device.index != 0 or count > 1:
+            raise RuntimeConfigError(
+                f"{device} was asked for, but transformers' Trainer (lessons 07, 08, the Sentence-BERT build) trains "
+                f"on cuda:0, and on all {count} visible GPUs at once (DataParallel) when it sees several. {fix}")
+        return device
+    if int(os.environ.get("LOCAL_RANK", -1)) != -1:
+        raise RuntimeConfigError(f"{device} was asked for inside `accelerate launch`, where each process takes the GPU "
+                                 f"of its rank. Fix: unset {DEVICE_ENV} (or set {DEVICE_ENV}=cuda) when launching.")
+    torch.cuda.set_device(device)
+    return device
+
+
 def accelerator_kwargs(device=None, precision: str | None = None) -> dict:
     """``accelerate.Accelerator`` keywords for ``device`` and ``precision`` (defaults: the runtime's choice):
-    ``cpu`` (True on the CPU, so that Accelerate leaves a GPU alone when told to) and ``mixed_precision``."""
-    device = _as_device(device)
+    ``cpu`` (True on the CPU, so that Accelerate leaves a GPU alone when told to) and ``mixed_precision``.
+    Call it before creating the ``Accelerator``: for ``cuda:N`` it makes GPU N the current CUDA device
+    (:func:`engine_device`), which is where a single-process Accelerator puts the model and the batches."""
+    device = engine_device(device, "accelerate")
     precision = _check_precision(precision) if precision is not None else choose_precision(device)
     return {"cpu": device.type == "cpu", "mixed_precision": accelerate_mixed_precision(precision)}
 
 
 def trainer_device_kwargs(device=None) -> dict:
     """``TrainingArguments`` keywords for ``device``: ``{"use_cpu": True}`` on the CPU, else ``{}`` (the
-    Trainer then takes the GPU; pick one of several with ``CUDA_VISIBLE_DEVICES``)."""
-    return {"use_cpu": True} if _as_device(device).type == "cpu" else {}
+    Trainer then takes the GPU). ``cuda:N`` that the Trainer cannot honour raises :class:`RuntimeConfigError`
+    with the fix (``CUDA_VISIBLE_DEVICES``; see :func:`engine_device`)."""
+    return {"use_cpu": True} if engine_device(device, "trainer").type == "cpu" else {}
 
 
 def set_threads(n: int | None) -> int:

@@ -7,9 +7,11 @@ shrinks it on a CPU for larger models so that the run stays near the base plan's
 it cut in ``Plan.note``.
 
 Time estimates count FLOPs: about 6 x (non-embedding parameters) per token for a training step
-(forward and backward) and 2 x for inference, with every position of a padded batch counted at
-``max_length`` tokens; divided by a sustained throughput per device kind and precision
-(:data:`THROUGHPUT`). The CPU figures are measured; the GPU figures are estimates.
+(forward and backward) and 2 x for inference, with every example counted at ``Plan.mean_tokens``
+tokens (its batch padded to the longest text; default ``max_length``, what fixed-size windows cost);
+divided by a sustained throughput (:func:`throughput`) that depends on the device kind, the precision and,
+on the CPU, the model's size: the CPU figures are measured on the suite's own training runs
+(``benchmarks/plan_calibration.py``); the GPU figures are estimates (no GPU was available).
 
 FAST mode, for tests (like ratsnlp's "test mode"): with ``KO_BERT_FAST=1`` (also ``true``/``yes``)
 in the environment, :func:`plan_for` shrinks every plan hard after the hardware decision: the
@@ -27,25 +29,36 @@ import os
 from dataclasses import dataclass
 
 # Measured on this project's machine (2 shared cores with avx512_bf16, torch 2.13 CPU) by
-# benchmarks/cpu_throughput.py (results/cpu_throughput.json): full training steps (forward, backward,
-# AdamW) of 2 BERT-base-shaped layers (hidden 768), batch 32 x 64 tokens, 2 threads, counting
-# 6 x non-embedding parameters per token: 70 GFLOP/s in fp32, 87 GFLOP/s under bf16 autocast.
-# (tiny-ko-bert's shape on 1 thread reached 51 GFLOP/s.) Rounded down; the cores are shared.
-CPU_TRAIN_FLOPS = {"fp32": 70e9, "bf16": 85e9}
+# benchmarks/plan_calibration.py (results/plan_calibration.json): the suite's own fine-tuning runs
+# (classify.fine_tune, qa.train_qa, ner.train_ner, on 1 training thread as they default to), counting
+# 6 x non-embedding parameters per padded token. tiny-ko-bert (2 layers, hidden 128, ~0.4 M parameters)
+# sustained 37-41 GFLOP/s and a BERT-base-shaped checkpoint (12 x 768, ~85 M) 63-64 GFLOP/s, whatever
+# the task: small matrices use the CPU less well. Between the two the rate follows log(parameters);
+# below and above it stays at the end values. A run 5x longer had the same rate (the fixed cost of a run
+# is under 0.5 s), so there is no per-step term on the CPU. Rounded down 3 %: the cores are shared.
+CPU_SMALL_MODEL = (413_314, 38e9)  # (non-embedding parameters, training FLOP/s): tiny-ko-bert's shape
+CPU_LARGE_MODEL = (85_000_000, 62e9)  # a BERT-base shape
+# bf16 autocast on this CPU: 1.24x on BERT-base-shaped layers (benchmarks/cpu_throughput.py) and 1.19x on
+# a 2-layer hidden-128 MLM step (issue 19's micro-benchmark): 1.2x
+CPU_BF16_SPEEDUP = 1.2
+# scoring (inference mode, 2 x parameters per token) sustained 1.2x the training rate per FLOP on 1 thread
+# (tiny-ko-bert 45 GFLOP/s, base shape 80); lesson 07 scores on 2 threads, ~1.6x faster still (not modelled)
+CPU_EVAL_SPEEDUP = 1.2
+CPU_TRAIN_FLOPS = {"fp32": CPU_LARGE_MODEL[1], "bf16": CPU_BF16_SPEEDUP * CPU_LARGE_MODEL[1]}  # base-size models
 # Estimates, not measurements (no GPU is available to this project): a Colab T4 peaks at 65 TFLOPS
 # in fp16 tensor-core math and 8.1 TFLOPS in fp32 (NVIDIA's T4 datasheet); BERT fine-tuning sustains
 # roughly 25-35 % of peak, so 30 % is used. An Apple M1's GPU peaks at about 2.6 TFLOPS fp32.
 GPU_UTILISATION = 0.30
 T4_PEAK_FLOPS = {"fp16": 65e12, "bf16": 65e12, "fp32": 8.1e12}
 MPS_PEAK_FLOPS = 2.6e12
-THROUGHPUT = {
+THROUGHPUT = {  # FLOP/s of a base-size model's training step (the CPU: see throughput() for smaller models)
     ("cpu", "fp32"): CPU_TRAIN_FLOPS["fp32"], ("cpu", "bf16"): CPU_TRAIN_FLOPS["bf16"],
     ("cpu", "fp16"): CPU_TRAIN_FLOPS["fp32"],
     **{("cuda", p): GPU_UTILISATION * f for p, f in T4_PEAK_FLOPS.items()},
     **{("mps", p): GPU_UTILISATION * MPS_PEAK_FLOPS for p in ("fp32", "bf16", "fp16")},
 }
-# kernel launches, the optimizer and Python per training step on a GPU (an estimate; on the CPU it is
-# inside the measured throughput)
+# kernel launches, the optimizer and Python per training step on a GPU (an estimate; on the CPU it was
+# not measurable beside the arithmetic, see above)
 STEP_OVERHEAD_SECONDS = {"cpu": 0.0, "cuda": 0.02, "mps": 0.03}
 
 # non-embedding parameters of tiny-ko-bert with a 2-label head (helpers.classify.core.REFERENCE_COMPUTE):
@@ -67,7 +80,9 @@ class Plan:
     """One training run of a lesson: how many examples, epochs, batch, tokens, and the estimated time.
 
     ``eval_size``: examples scored once after training (inference). ``note``: one English sentence
-    when the plan differs from the lesson's base plan, saying what changed and why.
+    when the plan differs from the lesson's base plan, saying what changed and why. ``mean_tokens``: the
+    tokens an example costs when its batch is padded to the longest text (:func:`mean_padded_length`;
+    0: ``max_length``, as for fixed-size windows); it only changes the estimate.
     """
 
     train_size: int
@@ -79,12 +94,15 @@ class Plan:
     note: str = ""
     task: str = ""
     device: str = "cpu"
+    mean_tokens: float = 0.0
 
-    def line(self) -> str:
-        """``plan (sentiment, cpu): 4,000 examples x 2 epochs, batch 32, 64 tokens, 3,000 scored; about 1 min``."""
+    def line(self, runs: int = 1) -> str:
+        """``plan (sentiment, cpu): 4,000 examples x 2 epoch(s), batch 32, 64 tokens, 3,000 scored; about 1 min``
+        (``runs`` > 1: ``...; about 2 min for 2 runs``, a lesson that trains a control model the same way)."""
         what = f"plan ({self.task}, {self.device})" if self.task else f"plan ({self.device})"
+        total = format_seconds(self.est_seconds * runs) + (f" for {runs} runs" if runs > 1 else "")
         text = (f"{what}: {self.train_size:,} examples x {self.epochs} epoch(s), batch {self.batch_size}, "
-                f"{self.max_length} tokens, {self.eval_size:,} scored; about {format_seconds(self.est_seconds)}")
+                f"{self.max_length} tokens, {self.eval_size:,} scored; about {total}")
         return f"{text}. {self.note}" if self.note else text
 
 
@@ -119,13 +137,43 @@ def flops_per_token(params: int, training: bool = True) -> float:
     return (6.0 if training else 2.0) * params
 
 
+def throughput(params: int, kind: str = "cpu", precision: str = "fp32", training: bool = True) -> float:
+    """Sustained FLOP/s of a model of ``params`` non-embedding parameters on a device ``kind``.
+
+    The CPU: measured (see :data:`CPU_SMALL_MODEL`): from tiny-ko-bert's rate to a base-size model's,
+    on log(parameters), x :data:`CPU_BF16_SPEEDUP` in bf16, x :data:`CPU_EVAL_SPEEDUP` for scoring.
+    A GPU: :data:`THROUGHPUT` (an estimate from the datasheet's peak).
+    """
+    if kind != "cpu":
+        return THROUGHPUT[(kind, precision)]
+    (n_small, small), (n_large, large) = CPU_SMALL_MODEL, CPU_LARGE_MODEL
+    where = (math.log(max(params, 1)) - math.log(n_small)) / (math.log(n_large) - math.log(n_small))
+    rate = small + min(1.0, max(0.0, where)) * (large - small)
+    return rate * (CPU_BF16_SPEEDUP if precision == "bf16" else 1.0) * (1.0 if training else CPU_EVAL_SPEEDUP)
+
+
+def mean_padded_length(lengths, batch_size: int, seed: int = 0, shuffle: bool = True) -> float:
+    """Tokens per example when examples (of ``lengths`` tokens) are drawn in random batches of ``batch_size``
+    (``shuffle=False``: in the given order) and each batch is padded to its longest: a data set's
+    ``Plan.mean_tokens`` (a seeded draw)."""
+    import numpy as np
+
+    lengths = np.asarray(list(lengths))
+    if lengths.size == 0:
+        return 0.0
+    order = np.random.default_rng(seed).permutation(lengths.size) if shuffle else np.arange(lengths.size)
+    batches = [lengths[order[i:i + batch_size]] for i in range(0, lengths.size, max(1, batch_size))]
+    return float(sum(len(b) * b.max() for b in batches) / lengths.size)
+
+
 def estimate_seconds(plan: Plan, params: int, kind: str = "cpu", precision: str = "fp32") -> float:
-    """Estimated wall time of ``plan`` for a model of ``params`` non-embedding parameters."""
-    rate = THROUGHPUT[(kind, precision)]
-    train_tokens = plan.train_size * plan.epochs * plan.max_length
+    """Estimated wall time of ``plan`` for a model of ``params`` non-embedding parameters (see the module
+    docstring; checked against measured runs in ``tests/test_runtime.py``)."""
+    tokens = plan.mean_tokens or plan.max_length
     steps = math.ceil(plan.train_size / max(1, plan.batch_size)) * plan.epochs
-    return (train_tokens * flops_per_token(params) + plan.eval_size * plan.max_length * flops_per_token(params, False)) \
-        / rate + steps * STEP_OVERHEAD_SECONDS.get(kind, 0.0)
+    train = plan.train_size * plan.epochs * tokens * flops_per_token(params) / throughput(params, kind, precision)
+    score = plan.eval_size * tokens * flops_per_token(params, False) / throughput(params, kind, precision, False)
+    return train + score + steps * STEP_OVERHEAD_SECONDS.get(kind, 0.0)
 
 
 def _round(n: float) -> int:
