@@ -247,3 +247,49 @@ def test_stratified_subset_keeps_label_shares(split):
     assert diff.abs().max() < 0.01
     pd.testing.assert_frame_equal(sub, classify.stratified_subset(train, 1000, seed=42))
     assert classify.stratified_subset(train, len(train) + 5) is train
+
+
+def test_curve_plan_sizes_lesson_05_by_model_and_device(monkeypatch):
+    """Lesson 05's plan: tiny-ko-bert keeps the lesson's settings; a BERT-base shape gets BERT's learning
+    rates, a cut plan on a CPU (minutes, said in the note) and a grown main run on a GPU."""
+    from transformers import BertConfig
+
+    from helpers.classify import budget
+
+    monkeypatch.delenv("KO_BERT_FAST", raising=False)
+    lesson = dict(epochs=2, min_examples=3000, lr_grid=(1e-4, 3e-4, 1e-3), val_size=500, test_size=3000)
+    tiny = BertConfig(vocab_size=8000, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
+                      intermediate_size=512, max_position_embeddings=128)
+    for device in ("cpu", "cuda"):
+        kept = budget.curve_plan(tiny, (500, 2000, 4000), device=device, **lesson)
+        assert (kept.sizes, kept.epochs, kept.min_examples, kept.lr_grid, kept.val_size, kept.test_size, kept.note) == \
+            ((500, 2000, 4000), 2, 3000, (1e-4, 3e-4, 1e-3), 500, 3000, "")
+    assert kept.line().startswith("plan (sentiment, cuda): training sizes 500, 2,000, 4,000, 2 epoch(s) (at least 3,000")
+
+    base = BertConfig(vocab_size=8000)  # 12 layers x 768
+    cpu = budget.curve_plan(base, (500, 2000, 4000), device="cpu", **lesson)
+    assert len(cpu.sizes) == 1 and budget.CPU_CURVE_MIN_TRAIN <= cpu.sizes[0] < 4000
+    assert (cpu.epochs, cpu.min_examples, cpu.val_size, cpu.test_size) == (1, 0, budget.CPU_CURVE_VAL, budget.CPU_CURVE_TEST)
+    assert cpu.lr_grid == (budget.BASE_LR_GRID[1],) and cpu.est_seconds <= budget.CPU_CURVE_SECONDS
+    assert "on a CPU the lesson trains 1 epoch" in cpu.note and "BERT's usual learning rates" in cpu.note
+    assert cpu.est_seconds == budget.curve_seconds(cpu, budget.non_embedding_params(base))
+    gpu = budget.curve_plan(base, (500, 2000, 4000), device="cuda", **lesson)
+    assert gpu.sizes[:2] == (500, 2000) and 10_000 <= gpu.sizes[-1] <= budget.GPU_CURVE_MAX_TRAIN  # tens of thousands
+    assert gpu.lr_grid == budget.BASE_LR_GRID and (gpu.epochs, gpu.val_size, gpu.test_size) == (2, 500, 3000)
+    assert "grows to" in gpu.note
+
+    monkeypatch.setenv("KO_BERT_FAST", "1")  # tests: the sizes shrink as scale_sizes does
+    fast = budget.curve_plan(tiny, (500, 2000, 4000), device="cpu", **lesson)
+    assert fast.sizes == (64, 250, 500) and fast.lr_grid == (1e-4, 3e-4, 1e-3)
+
+
+def test_curve_seconds_counts_every_run_of_lesson_05():
+    from helpers.classify import budget
+    from helpers.runtime import Plan, estimate_seconds
+
+    plan = budget.CurvePlan((100, 200, 400), 2, 0, (1e-4, 1e-3), 50, 300, 0.0)
+    params = 1_000_000
+    e = lambda n, scored, epochs=2: estimate_seconds(Plan(n, epochs, 32, 64, eval_size=scored), params)  # noqa: E731
+    expected = 2 * 2 * e(200, 50 * 2 + 50) + 2 * e(400, 50 * 2 + 300) + 2 * e(100, 50 * 2 + 300) \
+        + 2 * estimate_seconds(Plan(0, 1, 32, 64, eval_size=300), params)
+    assert abs(budget.curve_seconds(plan, params) - expected) < 1e-9

@@ -487,3 +487,11 @@ def test_no_module_outside_the_runtime_names_a_device(tmp_path):
     probe.write_text('"""Runs on the cpu, says use_cpu."""\nx.to("cpu")  # "cuda"\nf(device="cuda:1", use_cpu=True)\n'
                      'args.use_cpu\ny = m.cuda()\nz = torch.cuda.is_available()\n', encoding="utf-8")
     assert sorted(_device_names(probe)) == ["2: 'cpu'", "3: 'cuda:1'", "3: use_cpu=", "4: use_cpu", "5: .cuda()"]
+
+
+def test_device_kind_needs_no_hardware_for_a_name():
+    assert [runtime.device_kind(d) for d in ("cpu", "cuda", "cuda:1", "mps")] == ["cpu", "cuda", "cuda", "mps"]
+    assert runtime.is_cpu("cpu") and not runtime.is_cpu("cuda:0") and not runtime.is_cpu("mps")
+    assert runtime.device_kind() == runtime.choose_device().type  # None: the runtime's own choice
+    with pytest.raises(ValueError, match="use cpu, cuda or mps"):
+        runtime.device_kind("tpu")

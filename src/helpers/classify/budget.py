@@ -10,17 +10,21 @@ per token; ``KO_BERT_FAST=1`` shrinks it for tests):
   lowered for base-size models;
 - :func:`compute_per_token` and :func:`scale_sizes`: training-set sizes shrunk for models that cost more
   per token than tiny-ko-bert on this hardware (lessons 05-06 keep their time budget on any checkpoint);
+- :func:`curve_plan`: lesson 05's whole plan (learning-curve sizes, epochs, learning-rate grid, validation and
+  test sizes) from the checkpoint's config and the device, printed in one line;
 - :func:`head_summary`: what ``BertForSequenceClassification`` adds on top of ``BertModel`` (lesson 05).
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 
-from ..runtime import REFERENCE_COMPUTE, Plan, fast_mode, non_embedding_params, plan_for
-from ..runtime.plans import format_seconds
+from ..runtime import (REFERENCE_COMPUTE, Plan, device_kind, estimate_seconds, fast_mode, is_cpu, non_embedding_params,
+                       plan_for)
+from ..runtime.plans import SMALL_MODEL_FACTOR, format_seconds
 from .train import SEED
 
 # above this many parameters (a base-size BERT has ~110 M) a fine-tuning run uses at most
@@ -29,6 +33,13 @@ LARGE_MODEL_PARAMETERS = 20_000_000
 LARGE_MODEL_MAX_LR = 5e-5
 # the base plan behind scale_sizes: lessons 05-06's batch and length (the size ratios do not depend on them)
 SCALE_BATCH, SCALE_MAX_LENGTH = 32, 64
+# above LARGE_MODEL_PARAMETERS, lessons 05-06 choose between BERT's usual fine-tuning rates
+BASE_LR_GRID = (2e-5, 3e-5, 5e-5)
+# curve_plan on a CPU for a model that costs more than tiny-ko-bert: the lesson's training and scoring, estimated
+CPU_CURVE_SECONDS = 540.0
+CPU_CURVE_MIN_TRAIN, CPU_CURVE_VAL, CPU_CURVE_TEST = 64, 200, 500
+# curve_plan on a GPU: the main run grows to fill plan_for's GPU budget, up to this many reviews
+GPU_CURVE_MAX_TRAIN = 50_000
 
 
 def lesson_plan(task: str, model, base: Plan | None = None, *, device=None, max_train_size: int | None = None,
@@ -69,6 +80,131 @@ def scale_sizes(model, sizes, minimum: int = 200, reference: int = REFERENCE_COM
         if m not in out:
             out.append(m)
     return out
+
+
+def epochs_for(size: int, epochs: int, min_examples: int, max_epochs: int = 10) -> int:
+    """At least ``epochs`` passes and at least ``min_examples`` examples seen (small sets get more epochs)."""
+    return int(min(max_epochs, max(epochs, math.ceil(min_examples / max(1, size)))))
+
+
+@dataclass(frozen=True)
+class CurvePlan:
+    """Lesson 05's plan (:func:`curve_plan`): print ``plan.line()``.
+
+    ``sizes``: the learning curve's training-set sizes (the last is the main run, the one before it the
+    learning-rate search's); each size trains :func:`epochs_for` ``(size, epochs, min_examples)`` epochs;
+    ``lr_grid``: the rates each model chooses from on validation; ``val_size`` / ``test_size``: reviews
+    scored; ``note``: what differs from the lesson's own plan and why (empty when nothing does).
+    """
+
+    sizes: tuple[int, ...]
+    epochs: int
+    min_examples: int
+    lr_grid: tuple[float, ...]
+    val_size: int
+    test_size: int
+    est_seconds: float
+    device: str = ""
+    note: str = ""
+
+    def line(self) -> str:
+        """``plan (sentiment, cpu): training sizes 500, 2,000, 4,000, 2 epoch(s) ...; about 4 min``."""
+        sizes = ", ".join(f"{n:,}" for n in self.sizes)
+        grid = ", ".join(f"{v:g}" for v in self.lr_grid)
+        seen = f" (at least {self.min_examples:,} examples seen)" if self.min_examples > min(self.sizes) else ""
+        text = (f"plan (sentiment, {self.device}): training sizes {sizes}, {self.epochs} epoch(s){seen}, learning "
+                f"rate(s) {grid}; {self.val_size:,} validation and {self.test_size:,} test reviews; about "
+                f"{format_seconds(self.est_seconds)}")
+        return f"{text}. {self.note}" if self.note else text
+
+
+def curve_seconds(plan: CurvePlan, params: int, kind: str | None = None, precision: str | None = None,
+                  batch_size: int = 32, max_len: int = 64) -> float:
+    """Estimated time of lesson 05 under ``plan`` (:func:`helpers.runtime.estimate_seconds` for every run):
+    the search (each rate x 2 models at ``sizes[-2]``, validation scored each epoch and once more), the two
+    main runs (validation each epoch, then the test set), the search's chosen models on the test set, and
+    the smaller sizes of the curve. ``kind`` / ``precision``: :func:`~helpers.runtime.estimate_seconds`'s
+    defaults (the CPU in fp32) unless given."""
+    hardware = {k: v for k, v in (("kind", kind), ("precision", precision)) if v}
+    sizes = list(plan.sizes)
+    main, select = sizes[-1], sizes[-2] if len(sizes) > 1 else sizes[-1]
+
+    def run(size: int, scored: int) -> float:
+        e = epochs_for(size, plan.epochs, plan.min_examples)
+        return estimate_seconds(Plan(size, e, batch_size, max_len, eval_size=plan.val_size * e + scored), params,
+                                **hardware)
+
+    total = 2 * len(plan.lr_grid) * run(select, plan.val_size) + 2 * run(main, plan.test_size)
+    total += 2 * sum(run(n, plan.test_size) for n in sizes[:-2])
+    if select != main:
+        total += 2 * estimate_seconds(Plan(0, 1, batch_size, max_len, eval_size=plan.test_size), params, **hardware)
+    return total
+
+
+def _model_shape(model) -> tuple[int, int]:
+    """(non-embedding parameters, all parameters) of a model, a config or a model name (from a config: about)."""
+    if isinstance(model, str):
+        from transformers import AutoConfig
+
+        from ..models import model_source
+
+        model = AutoConfig.from_pretrained(model_source(model))
+    if hasattr(model, "parameters"):
+        return compute_per_token(model), int(sum(p.numel() for p in model.parameters()))
+    tables = getattr(model, "vocab_size", 0) + getattr(model, "max_position_embeddings", 0) + \
+        getattr(model, "type_vocab_size", 0)
+    compute = non_embedding_params(model)
+    return compute, compute + tables * model.hidden_size
+
+
+def curve_plan(model, sizes, *, epochs: int, min_examples: int, lr_grid, val_size: int, test_size: int,
+               batch_size: int = 32, max_len: int = 64, device=None) -> CurvePlan:
+    """Lesson 05's plan for ``model`` (a name such as ``info.model``, a config or a model) on this hardware.
+
+    - A tiny-ko-bert-sized model (up to twice its compute per token) keeps the lesson's plan on any device
+      (in FAST mode, ``KO_BERT_FAST=1``, its sizes shrink as :func:`scale_sizes` does).
+    - Above :data:`LARGE_MODEL_PARAMETERS` parameters the grid is :data:`BASE_LR_GRID` (BERT's usual rates).
+    - A larger model on a GPU: the main run grows to what :func:`helpers.runtime.plan_for` fits in its GPU
+      budget (up to :data:`GPU_CURVE_MAX_TRAIN` reviews; tens of thousands for klue/bert-base on a T4).
+    - A larger model on a CPU: one epoch over one training size, the grid's middle rate only, fewer reviews
+      scored, and the size that fits :data:`CPU_CURVE_SECONDS` in all (at least :data:`CPU_CURVE_MIN_TRAIN`):
+      the lesson runs in minutes, the note says what was cut, and its scores say little.
+    """
+    from ..runtime.device import _default_precision
+
+    kind = device_kind(device)
+    precision = _default_precision(kind)
+    compute, parameters = _model_shape(model)
+    sizes, grid = tuple(int(n) for n in sizes), tuple(float(v) for v in lr_grid)
+    plan = CurvePlan(sizes, int(epochs), int(min_examples), grid, int(val_size), int(test_size), 0.0, kind)
+    notes = []
+    if parameters > LARGE_MODEL_PARAMETERS:
+        plan = dataclasses.replace(plan, lr_grid=BASE_LR_GRID)
+        notes.append(f"{parameters / 1e6:,.0f} M parameters: BERT's usual learning rates")
+    if compute <= SMALL_MODEL_FACTOR * REFERENCE_COMPUTE or fast_mode():
+        plan = dataclasses.replace(plan, sizes=tuple(scale_sizes(compute, sizes, device=kind)))
+    elif not is_cpu(kind):
+        grown = plan_for("sentiment", compute, kind, Plan(max(sizes), epochs, batch_size, max_len, test_size),
+                         max_train_size=GPU_CURVE_MAX_TRAIN)
+        if grown.train_size > max(sizes):
+            plan = dataclasses.replace(plan, sizes=sizes[:-1] + (grown.train_size,))
+            notes.append(f"on {kind} the main run grows to {grown.train_size:,} reviews (the lesson's CPU plan has "
+                         f"{max(sizes):,})")
+    else:
+        cut = dataclasses.replace(plan, epochs=1, min_examples=0, lr_grid=(plan.lr_grid[len(plan.lr_grid) // 2],),
+                                  val_size=min(val_size, CPU_CURVE_VAL), test_size=min(test_size, CPU_CURVE_TEST))
+        n = max(sizes)
+        while n > CPU_CURVE_MIN_TRAIN and curve_seconds(dataclasses.replace(cut, sizes=(n,)), compute, kind, precision,
+                                                         batch_size, max_len) > CPU_CURVE_SECONDS:
+            n = max(CPU_CURVE_MIN_TRAIN, n * 9 // 10 // 2 * 2)
+        plan = dataclasses.replace(cut, sizes=(n,))
+        notes.append(f"this model costs {compute / REFERENCE_COMPUTE:,.0f}x tiny-ko-bert's compute per token, so on "
+                     f"a CPU the lesson trains 1 epoch on {n:,} of {max(sizes):,} reviews at one learning rate "
+                     f"({plan.lr_grid[0]:g}) and scores {plan.val_size:,} validation and {plan.test_size:,} test "
+                     "reviews; its scores say little (run it on a GPU for the full plan)")
+    est = curve_seconds(plan, compute, kind, precision, batch_size, max_len)
+    note = "; ".join(notes)
+    return dataclasses.replace(plan, est_seconds=est, note=note[:1].upper() + note[1:] + "." if note else "")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ The split (:func:`nsmc_split`):
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,7 +30,8 @@ from ..data import load_nsmc_raw
 from ..splits import movie_is_heldout, movie_is_validation, text_key
 from ..verdict import is_constant
 from .baselines import majority_baseline, tfidf_logreg
-from .budget import REFERENCE_COMPUTE, compute_per_token, lesson_plan, scale_sizes  # noqa: F401 (re-exported for lesson 05)
+from .budget import (REFERENCE_COMPUTE, compute_per_token, curve_plan, epochs_for, lesson_plan,  # noqa: F401
+                     scale_sizes)  # (re-exported for lesson 05)
 from .metrics import scores
 from .train import SEED, fine_tune, predict_logits
 
@@ -123,11 +123,6 @@ def random_init_like(model, seed: int = SEED):
 
     torch.manual_seed(seed)
     return type(model)(model.config).eval()
-
-
-def epochs_for(size: int, epochs: int, min_examples: int, max_epochs: int = 10) -> int:
-    """At least ``epochs`` passes and at least ``min_examples`` examples seen (small sets get more epochs)."""
-    return int(min(max_epochs, max(epochs, math.ceil(min_examples / max(1, size)))))
 
 
 # --------------------------------------------------------------------------- experiments

@@ -49,9 +49,11 @@ from .plans import (
     REFERENCE_COMPUTE,
     THROUGHPUT,
     Plan,
+    device_kind,
     estimate_seconds,
     fast_mode,
     flops_per_token,
+    is_cpu,
     mean_padded_length,
     non_embedding_params,
     plan_for,
@@ -61,8 +63,8 @@ from .plans import (
 __all__ = [
     "CPU_TRAIN_FLOPS", "DEVICE_ENV", "FAST_ENV", "PRECISIONS", "PRECISION_ENV", "REFERENCE_COMPUTE", "SMALL_INPUT",
     "THROUGHPUT", "Plan", "RuntimeConfigError", "accelerate_mixed_precision", "accelerator_kwargs", "autocast",
-    "batched_forward", "choose_device", "choose_precision", "cpu_has_bf16", "describe", "engine_device",
-    "estimate_seconds", "execution", "fast_mode", "flops_per_token", "mean_padded_length", "model_device",
+    "batched_forward", "choose_device", "device_kind", "choose_precision", "cpu_has_bf16", "describe", "engine_device",
+    "estimate_seconds", "execution", "fast_mode", "flops_per_token", "is_cpu", "mean_padded_length", "model_device",
     "non_embedding_params", "place_model", "plan_for", "set_threads", "status_line", "threads", "throughput",
     "to_device", "torch_dtype", "trainer_device_kwargs", "trainer_precision_kwargs",
 ]

@@ -206,6 +206,24 @@ def _fast(plan: Plan, base_plan: Plan, params: int, kind: str, precision: str) -
                                note=f"{plan.note} {note}" if plan.note else note)
 
 
+def device_kind(device=None) -> str:
+    """``cpu``, ``cuda`` or ``mps`` for ``device``: a kind, ``cuda:N`` or a ``torch.device`` (no hardware needed,
+    so a plan can be made for another machine); ``None`` or ``auto``: :func:`~helpers.runtime.choose_device`'s."""
+    from .device import choose_device
+
+    if device is None or isinstance(device, str) and device in ("", "auto"):
+        return choose_device().type
+    kind = str(getattr(device, "type", device)).split(":")[0]
+    if kind not in STEP_OVERHEAD_SECONDS:
+        raise ValueError(f"Unknown device kind {kind!r}; use cpu, cuda or mps.")
+    return kind
+
+
+def is_cpu(device=None) -> bool:
+    """True when ``device`` (see :func:`device_kind`) is the CPU: plans cut there, and grow on a GPU."""
+    return device_kind(device) == "cpu"
+
+
 def plan_for(task: str, model_config_or_params, device=None, base_plan: Plan | None = None, *,
              precision: str | None = None, budget_seconds: float | None = None,
              max_train_size: int | None = None) -> Plan:
@@ -218,14 +236,11 @@ def plan_for(task: str, model_config_or_params, device=None, base_plan: Plan | N
     available (default :data:`GPU_GROWTH` x the base plan's). In FAST mode (``$KO_BERT_FAST``) the
     result is then shrunk hard (see the module docstring).
     """
-    from .device import _default_precision, choose_device
+    from .device import _default_precision
 
     if base_plan is None:
         raise ValueError("plan_for needs the lesson's base_plan (its laptop-CPU, tiny-ko-bert plan).")
-    kind = choose_device(device).type if device is None or isinstance(device, str) and device in ("", "auto") \
-        else str(getattr(device, "type", device)).split(":")[0]
-    if kind not in STEP_OVERHEAD_SECONDS:
-        raise ValueError(f"Unknown device kind {kind!r}; use cpu, cuda or mps.")
+    kind = device_kind(device)
     precision = precision or _default_precision(kind)
     params = non_embedding_params(model_config_or_params)
     plan = _hardware_plan(task, params, kind, precision, base_plan, budget_seconds, max_train_size)
