@@ -30,31 +30,70 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "sbert.json"
 
 
+def encoder_of(model):
+    """``texts -> vectors`` (numpy, one row per text): a SentenceTransformer's ``encode`` (L2-normalised),
+    or ``model`` itself when it is already such a callable (``benchmarks/sbert_curve.py``'s floors)."""
+    if hasattr(model, "encode"):
+        return lambda texts: model.encode(list(texts), batch_size=128, normalize_embeddings=True,
+                                          show_progress_bar=False)
+    return model
+
+
 def question_pair_auc(model) -> dict:
+    """Question_pair test: ROC AUC ×100 of the cosine of the two questions for "the same question"
+    (``model``: a SentenceTransformer or a ``texts -> vectors`` callable)."""
     from sklearn.metrics import roc_auc_score
 
     from helpers.data import load_question_pair
     from helpers.similarity import pair_cosines
 
+    encode = encoder_of(model)
     df = load_question_pair("test")
-    a = model.encode(list(df["question1"]), batch_size=128, normalize_embeddings=True)
-    b = model.encode(list(df["question2"]), batch_size=128, normalize_embeddings=True)
+    a, b = encode(list(df["question1"])), encode(list(df["question2"]))
     same = (df["is_duplicate"] == 0).astype(int).to_numpy()
     return {"n": int(len(df)), "roc_auc": round(100 * float(roc_auc_score(same, pair_cosines(a, b))), 2)}
 
 
-def chatbot_metrics() -> dict:
+def chatbot_sets():
+    """``(questions, answers, sets)``: all of Chatbot_data and its evaluation sets (both paraphrase
+    sets and the leave-one-out answers, none of them trained on)."""
     from helpers import chatbot, splits
     from helpers.data import paraphrases
 
     questions, answers = chatbot._default_corpus()
     sets = {name: paraphrases.load_paraphrases(name) for name in paraphrases.PARAPHRASE_SETS}
     sets["leave_one_out"] = chatbot.leave_one_out_set(questions, answers, splits.split_answers(questions, answers))
-    out = {}
-    for method in ("sbert", "tfidf"):
-        index = chatbot.build_index(method, None, questions, answers)
-        out[method] = {name: chatbot.metrics(chatbot.answer_ranks(index, s[0], s[1], exclude=s[2] if len(s) > 2 else None))
-                       for name, s in sets.items()}
+    return questions, answers, sets
+
+
+def chatbot_scores(index, sets: dict) -> dict:
+    """Top-1 / top-5 / MRR of a chatbot index on each of ``sets`` (see :func:`chatbot_sets`)."""
+    from helpers import chatbot
+
+    return {name: chatbot.metrics(chatbot.answer_ranks(index, s[0], s[1], exclude=s[2] if len(s) > 2 else None))
+            for name, s in sets.items()}
+
+
+def dense_index(model, questions, answers, name: str = "sbert"):
+    """The chatbot's ``sbert`` method with any encoder: a SentenceTransformer (the chatbot's own
+    ``SentenceEncoder``) or a ``texts -> L2-normalised vectors`` callable (``build_index("sbert")``
+    always takes the shipped tiny-ko-sbert)."""
+    from helpers import chatbot
+
+    encoder = chatbot.SentenceEncoder(model) if hasattr(model, "encode") else model
+    return chatbot.ChatbotIndex(questions, answers, "sbert", name, dense=encoder(list(questions)), encoder=encoder)
+
+
+def chatbot_metrics(model=None, tfidf: bool = True) -> dict:
+    """The chatbot's sets for ``sbert`` with ``model`` (default: the shipped tiny-ko-sbert) and for ``tfidf``."""
+    from helpers import chatbot
+
+    questions, answers, sets = chatbot_sets()
+    index = chatbot.build_index("sbert", None, questions, answers) if model is None else \
+        dense_index(model, questions, answers)
+    out = {"sbert": chatbot_scores(index, sets)}
+    if tfidf:
+        out["tfidf"] = chatbot_scores(chatbot.build_index("tfidf", None, questions, answers), sets)
     return out
 
 
@@ -92,7 +131,7 @@ def measure(model_dir: str) -> dict:
     base_mean = load_sentence_model(base)
     qp = {"tiny-ko-sbert": question_pair_auc(sbert), f"{base} (mean)": question_pair_auc(base_mean)}
     print("question_pair", json.dumps(qp, ensure_ascii=False), flush=True)
-    chat = chatbot_metrics()
+    chat = chatbot_metrics(sbert)
     print("chatbot", json.dumps(chat, ensure_ascii=False), flush=True)
     questions = list(helpers.load_chatbot_data()["question"])[:2000]
     return {"model": "tiny-ko-sbert", "base_model": base, "korsts": korsts, "question_pair_test": qp,

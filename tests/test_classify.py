@@ -293,3 +293,7 @@ def test_curve_seconds_counts_every_run_of_lesson_05():
     expected = 2 * 2 * e(200, 50 * 2 + 50) + 2 * e(400, 50 * 2 + 300) + 2 * e(100, 50 * 2 + 300) \
         + 2 * estimate_seconds(Plan(0, 1, 32, 64, eval_size=300), params)
     assert abs(budget.curve_seconds(plan, params) - expected) < 1e-9
+    # one size: the search's chosen runs are the main runs, so only their test set is added
+    one = budget.CurvePlan((400,), 1, 0, (3e-5,), 50, 300, 0.0)
+    expected = 2 * e(400, 50 + 50, epochs=1) + 2 * estimate_seconds(Plan(0, 1, 32, 64, eval_size=300), params)
+    assert abs(budget.curve_seconds(one, params) - expected) < 1e-9

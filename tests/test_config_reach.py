@@ -35,17 +35,78 @@ def spy_on(monkeypatch, module, name: str) -> dict:
     return seen
 
 
+# every sbert field set away from its default (threads stays 1: the build sets it for the whole session)
+SBERT_CHANGED = sbert_train.SbertConfig(rounds=3, batch_size=24, learning_rate=3e-4, warmup_ratio=0.2,
+                                        weight_decay=0.05, max_seq_length=48, scale=10.0, seed=7, threads=1,
+                                        max_steps=11, sources=("chatbot", "korsts"), eval_steps=5, keep_best=True,
+                                        patience=3)
+
+
 def test_every_sbert_recipe_field_reaches_the_trainer_or_is_used_elsewhere(tmp_path):
     fields = {f.name for f in dataclasses.fields(sbert_train.SbertConfig)}
     mapped, elsewhere = set(sbert_train.TRAINING_ARGUMENTS), set(sbert_train.RECIPE_ELSEWHERE)
     assert mapped | elsewhere == fields and not mapped & elsewhere, "map each new recipe field"
-    config = sbert_train.SbertConfig(rounds=3, batch_size=24, learning_rate=3e-4, warmup_ratio=0.2,
-                                     weight_decay=0.05, max_seq_length=48, scale=10.0, seed=7, threads=1,
-                                     max_steps=11)
+    config = SBERT_CHANGED
+    changed = {f for f in fields if getattr(config, f) != getattr(sbert_train.SbertConfig(), f)}
+    assert changed == fields - {"threads"}, "set the new field away from its default here"
     args = sbert_train.training_arguments(config, str(tmp_path))
     for field, argument in sbert_train.TRAINING_ARGUMENTS.items():
         assert getattr(args, argument) == getattr(config, field), (field, argument)
     assert args.data_seed == config.seed and args.lr_scheduler_type.value == "linear"
+    assert (args.eval_strategy.value, args.save_strategy.value, args.save_steps) == ("steps", "steps", 5)
+    default = sbert_train.training_arguments(sbert_train.SbertConfig(), str(tmp_path))
+    assert (default.eval_strategy.value, default.save_strategy.value, default.load_best_model_at_end) == ("no", "no", False)
+
+
+def test_every_sbert_recipe_field_reaches_the_build(tmp_path, monkeypatch, reference_dir):
+    """Run the real build up to ``trainer.train()`` (tiny stand-in data) and find every field where it acts."""
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformerTrainer
+    from transformers import EarlyStoppingCallback
+
+    from helpers.sbert import selection
+
+    class Stop(Exception):
+        pass
+
+    pairs = {"anchor": ["가", "나", "다", "라"], "positive": ["가가", "나나", "다다", "라라"], "label": [0, 1, 2, 3]}
+    scored = {"sentence1": ["가", "나", "다", "라"], "sentence2": ["가나", "나다", "다라", "라가"], "score": [1.0, 0.5, 0.2, 0.0]}
+
+    seen_sets: dict = {}
+
+    def fake_sets(**kwargs):  # stand-ins: the real sets need the data files; these only have to reach the trainer
+        seen_sets.update(kwargs)
+        return {name: Dataset.from_dict(scored if name == "korsts" else pairs) for name in kwargs["sources"]}, {}
+
+    monkeypatch.setattr(sbert_train, "training_sets", fake_sets)
+    monkeypatch.setattr(selection, "korsts_dev", lambda: (scored["sentence1"], scored["sentence2"], [0.2, 0.1, 0.04, 0.0]))
+    seen_seed = spy_on(monkeypatch, sbert_train, "seed_everything")
+    trainers = []
+
+    def stop(self, *args, **kwargs):
+        trainers.append(self)
+        raise Stop
+
+    monkeypatch.setattr(SentenceTransformerTrainer, "train", stop)
+    config = SBERT_CHANGED
+    with pytest.raises(Stop):
+        sbert_train.build_sentence_model(tmp_path / "out", "tiny-ko-bert", config, log=lambda m: None)
+    trainer = trainers[0]
+    for field, argument in sbert_train.TRAINING_ARGUMENTS.items():
+        assert getattr(trainer.args, argument) == getattr(config, field), (field, argument)
+    assert trainer.evaluator is not None  # eval_steps evaluates KorSTS dev through the trainer
+    stoppers = [c for c in trainer.callback_handler.callbacks if isinstance(c, EarlyStoppingCallback)]
+    reached = {
+        "rounds": seen_sets["rounds"] == config.rounds,
+        "sources": seen_sets["sources"] == config.sources and set(trainer.train_dataset) == set(config.sources),
+        "max_seq_length": trainer.model.max_seq_length == config.max_seq_length,
+        "scale": trainer.loss["chatbot"].scale == config.scale,
+        "threads": seen_seed == {"seed": config.seed, "threads": config.threads},
+        "patience": [c.early_stopping_patience for c in stoppers] == [config.patience],
+    }
+    assert set(reached) == set(sbert_train.RECIPE_ELSEWHERE), "check where the new field acts"
+    assert all(reached.values()), {field: ok for field, ok in reached.items() if not ok}
+    assert not (tmp_path / "out").exists()
 
 
 def test_ner_arguments_carry_every_keyword(tmp_path):

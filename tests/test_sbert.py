@@ -95,12 +95,13 @@ def test_distinct_groups_never_repeat_a_label_in_a_batch_when_avoidable():
 
 
 # --------------------------------------------------------------------------- build (seconds-long recipe)
-def _build(out: Path, base: str):
+def _build(out: Path, base: str, **recipe):
     import dataclasses
 
     from helpers.sbert.train import SbertConfig, build_sentence_model
 
-    return build_sentence_model(out, base, dataclasses.replace(SbertConfig.fast(), max_steps=4), log=lambda m: None)
+    config = dataclasses.replace(SbertConfig.fast(), **{"max_steps": 4, **recipe})
+    return build_sentence_model(out, base, config, log=lambda m: None)
 
 
 def test_build_is_deterministic_saves_a_loadable_model_and_keeps_the_card(tmp_path, reference_dir, data_root):
@@ -111,7 +112,7 @@ def test_build_is_deterministic_saves_a_loadable_model_and_keeps_the_card(tmp_pa
     first.mkdir()
     (first / "README.md").write_text("card", encoding="utf-8")
     _build(first, "tiny-ko-bert")
-    second = _build(tmp_path / "b", "tiny-ko-bert")
+    second = _build(tmp_path / "b", "tiny-ko-bert", eval_steps=2)  # a dev curve watches the run without moving it
     assert (first / "README.md").read_text(encoding="utf-8") == "card"
     for name in ("model.safetensors", "modules.json", "1_Pooling/config.json", "tokenizer.json", "training.json"):
         assert (first / name).is_file(), name
@@ -120,9 +121,88 @@ def test_build_is_deterministic_saves_a_loadable_model_and_keeps_the_card(tmp_pa
     info = json.loads((first / "training.json").read_text(encoding="utf-8"))
     assert info["steps"] == 4 and info["base_model"] == "tiny-ko-bert"
     assert info["losses"]["korsts"] == "CoSENTLoss" and info["losses"]["parakqc"] == "MultipleNegativesRankingLoss"
+    assert "dev_curve" not in info
+    watched = json.loads((second / "training.json").read_text(encoding="utf-8"))
+    assert [p["step"] for p in watched["dev_curve"]] == [0, 2, 4] and "best_step" not in watched
+    assert watched["dev_curve"][0]["spearman"] == watched["korsts_dev_spearman_before"] == info["korsts_dev_spearman_before"]
+    assert watched["dev_curve"][-1]["spearman"] == watched["korsts_dev_spearman_after"] == info["korsts_dev_spearman_after"]
     model = load_sentence_model(str(first))
     vectors = model.encode(["오늘 날씨 좋다", "비가 온다"], normalize_embeddings=True)
     assert vectors.shape == (2, 128)
+
+
+def test_sources_restrict_the_training_sets_and_bad_recipes_are_refused(data_root):
+    from helpers.sbert.train import SbertConfig
+
+    sets, summary = sdata.training_sets(rounds=1, seed=42, sources=("chatbot", "korsts"))
+    assert list(sets) == ["chatbot", "korsts"] and list(summary["sources"]) == ["chatbot", "korsts"]
+    assert SbertConfig(sources=["korsts"]).sources == ("korsts",)
+    for bad in ({"sources": ()}, {"sources": ("nsmc",)}, {"keep_best": True}, {"patience": 2},
+                {"eval_steps": 0}, {"eval_steps": 10, "patience": 0}):
+        with pytest.raises(ValueError):
+            SbertConfig(**bad)
+
+
+def test_build_with_sources_records_the_curve_and_saves_the_best_dev_step(tmp_path, reference_dir, data_root):
+    from helpers.sbert import load_sentence_model
+    from helpers.sbert.selection import korsts_dev_evaluator, spearman100
+
+    out = _build(tmp_path / "m", "tiny-ko-bert", max_steps=8, sources=("chatbot", "korsts"), eval_steps=4,
+                 keep_best=True)
+    info = json.loads((out / "training.json").read_text(encoding="utf-8"))
+    assert set(info["losses"]) == set(info["data"]["sources"]) == {"chatbot", "korsts"}
+    curve = info["dev_curve"]
+    assert [p["step"] for p in curve] == [0, 4, 8] and info["steps"] == 8 and not info["stopped_early"]
+    trained = curve[1:]
+    best = max(p["spearman"] for p in trained)
+    assert info["best_step"] == next(p["step"] for p in trained if p["spearman"] == best)  # ties: the earlier step
+    saved = load_sentence_model(str(out))
+    assert spearman100(korsts_dev_evaluator()(saved)) == info["korsts_dev_spearman_after"] == best
+
+
+def _scripted_dev(scores):
+    """Stands in for the KorSTS-dev evaluator: returns scripted scores and keeps the weights it was shown
+    (``seen[step]``; -1 for the calls before and after training)."""
+    from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
+
+    class ScriptedDev(BaseEvaluator):
+        def __init__(self):
+            super().__init__()
+            self.scores, self.seen = list(scores), {}
+            self.primary_metric = "korsts-dev_spearman_cosine"
+
+        def __call__(self, model, output_path=None, epoch=-1, steps=-1):
+            self.seen[steps] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            value = self.scores.pop(0)
+            return {"korsts-dev_spearman_cosine": value, "korsts-dev_pearson_cosine": value}
+
+    return ScriptedDev()
+
+
+def _same_weights(a: dict, b: dict) -> bool:
+    import torch
+
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("patience, scores, steps, best_step", [
+    (None, [0.5, 0.6, 0.9, 0.7, 0.9, 0.9], 8, 4),  # a tie at step 8 keeps step 4
+    (1, [0.5, 0.6, 0.55, 0.6], 4, 2),              # no gain at step 4: stop there, keep step 2
+])
+def test_keep_best_restores_the_best_steps_weights(tmp_path, reference_dir, data_root, monkeypatch,
+                                                   patience, scores, steps, best_step):
+    from helpers.sbert import load_sentence_model
+    from helpers.sbert import train as sbert_train
+
+    dev = _scripted_dev(scores)
+    monkeypatch.setattr(sbert_train, "korsts_dev_evaluator", lambda: dev)
+    out = _build(tmp_path / "m", "tiny-ko-bert", max_steps=8, sources=("chatbot",), eval_steps=2, keep_best=True,
+                 patience=patience)
+    info = json.loads((out / "training.json").read_text(encoding="utf-8"))
+    assert (info["steps"], info["best_step"], info["stopped_early"]) == (steps, best_step, steps < 8)
+    assert [p["step"] for p in info["dev_curve"]] == [0] + list(range(2, steps + 1, 2))
+    saved = load_sentence_model(str(out)).state_dict()
+    assert _same_weights(saved, dev.seen[best_step]) and not _same_weights(saved, dev.seen[steps])
 
 
 def test_build_cli_bad_base_message_and_nonzero_exit(tmp_path):

@@ -224,6 +224,28 @@ def test_lr_search_chooses_on_validation_and_keeps_the_chosen_model(tmp_path, re
         selection.lr_search(make_model, tok, split.train, split.val, [1e-3, 1e-3], epochs=1)
 
 
+def test_a_search_at_the_main_size_is_the_main_run(tmp_path, reference_dir):
+    """Lesson 05 with one training size: scoring the search's chosen model (scored_run) gives run_bert's record."""
+    import helpers
+    from helpers.classify import selection
+
+    base = _small_bert(tmp_path, reference_dir)
+    split = sentiment.nsmc_split(fake_raw(300), train_size=64, val_size=16, seed=0)
+
+    def make_model():
+        torch.manual_seed(0)
+        return helpers.load_model(str(base), head="classification", num_labels=2)[1]
+
+    tok, _ = helpers.load_model(str(base), head="classification", num_labels=2)
+    search = selection.lr_search(make_model, tok, split.train, split.val, [1e-2], epochs=2, batch_size=16)
+    reused = sentiment.scored_run(search.model, search.result, tok, split.test, epochs=2, lr=search.lr, seconds=1.25)
+    trained = sentiment.run_bert(make_model(), tok, split.train, split.val, split.test, epochs=2, lr=1e-2, batch_size=16)
+    assert np.array_equal(reused["probs"], trained["probs"])
+    assert reused["history"].equals(trained["history"]) and reused["steps"] == trained["steps"]
+    assert {k: reused[k] for k in ("accuracy", "macro_f1", "epochs", "lr")} == {k: trained[k] for k in ("accuracy", "macro_f1", "epochs", "lr")}
+    assert reused["seconds"] == round(1.25, 1)
+
+
 def test_learning_curve_uses_each_learners_rate(tmp_path, reference_dir):
     import helpers
 

@@ -123,8 +123,9 @@ def curve_seconds(plan: CurvePlan, params: int, kind: str | None = None, precisi
     """Estimated time of lesson 05 under ``plan`` (:func:`helpers.runtime.estimate_seconds` for every run):
     the search (each rate x 2 models at ``sizes[-2]``, validation scored each epoch and once more), the two
     main runs (validation each epoch, then the test set), the search's chosen models on the test set, and
-    the smaller sizes of the curve. ``kind`` / ``precision``: :func:`~helpers.runtime.estimate_seconds`'s
-    defaults (the CPU in fp32) unless given."""
+    the smaller sizes of the curve. With one training size the search's chosen runs are the main runs
+    (the lesson scores them instead of training again), so the main runs cost only their test set.
+    ``kind`` / ``precision``: :func:`~helpers.runtime.estimate_seconds`'s defaults (the CPU in fp32) unless given."""
     hardware = {k: v for k, v in (("kind", kind), ("precision", precision)) if v}
     sizes = list(plan.sizes)
     main, select = sizes[-1], sizes[-2] if len(sizes) > 1 else sizes[-1]
@@ -134,10 +135,11 @@ def curve_seconds(plan: CurvePlan, params: int, kind: str | None = None, precisi
         return estimate_seconds(Plan(size, e, batch_size, max_len, eval_size=plan.val_size * e + scored), params,
                                 **hardware)
 
-    total = 2 * len(plan.lr_grid) * run(select, plan.val_size) + 2 * run(main, plan.test_size)
+    total = 2 * len(plan.lr_grid) * run(select, plan.val_size)
     total += 2 * sum(run(n, plan.test_size) for n in sizes[:-2])
+    total += 2 * estimate_seconds(Plan(0, 1, batch_size, max_len, eval_size=plan.test_size), params, **hardware)
     if select != main:
-        total += 2 * estimate_seconds(Plan(0, 1, batch_size, max_len, eval_size=plan.test_size), params, **hardware)
+        total += 2 * run(main, plan.test_size)
     return total
 
 

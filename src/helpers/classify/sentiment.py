@@ -134,9 +134,23 @@ def run_bert(model, tokenizer, train: pd.DataFrame, val: pd.DataFrame, test: pd.
     result = fine_tune(model, tokenizer, train["document"], train["label"], val["document"], val["label"],
                        epochs=epochs, batch_size=batch_size, lr=lr, warmup_ratio=warmup_ratio, max_len=max_len,
                        seed=seed, threads=threads, evals_per_epoch=1, log=log)
+    return scored_run(model, result, tokenizer, test, epochs=epochs, lr=lr, max_len=max_len, threads=threads,
+                      start=start)
+
+
+def scored_run(model, result, tokenizer, test: pd.DataFrame, *, epochs: int, lr: float, max_len: int = 64,
+               threads: int | None = 1, start: float | None = None, seconds: float | None = None) -> dict:
+    """:func:`run_bert`'s record for a model already fine-tuned (``result``: its
+    :class:`~helpers.classify.TrainResult`), scored on ``test``.
+
+    Lesson 05 uses it when its learning-rate search already trained the main run (the search's size is the
+    main size, so the chosen run of :func:`helpers.classify.selection.lr_search` is that very run): the
+    model is scored, not trained twice. ``seconds``: the training time if known, else measured from ``start``.
+    """
     out = score_bert(model, tokenizer, test, max_len=max_len, threads=threads)
-    out.update(seconds=round(time.perf_counter() - start, 1), epochs=epochs, steps=result.steps, lr=lr,
-               history=result.history)
+    if seconds is None:
+        seconds = time.perf_counter() - start if start is not None else float("nan")
+    out.update(seconds=round(seconds, 1), epochs=epochs, steps=result.steps, lr=lr, history=result.history)
     return out
 
 

@@ -8,6 +8,7 @@ in ``models/tiny-ko-sbert`` (a saved SentenceTransformer folder, checksums, mode
 - :func:`load_sentence_model` — the public entry point: ``tiny-ko-sbert``, a saved folder or a hub id;
 - :mod:`helpers.sbert.data` — the training sets and what is held out of them;
 - :mod:`helpers.sbert.train` — the recipe (:class:`~helpers.sbert.train.SbertConfig`) and the build;
+- :mod:`helpers.sbert.selection` — KorSTS dev during the build: the dev curve, keep-best, patience;
 - ``python -m helpers.sbert build --out models/tiny-ko-sbert [--base DIR]`` — rebuild it.
 """
 from __future__ import annotations

@@ -8,8 +8,10 @@ The recipe (:class:`SbertConfig`) in sentence-transformers' own terms:
 - batches: one data set per batch, data sets drawn in proportion to their size
   (``MultiDatasetBatchSamplers.PROPORTIONAL``); within a pair set no two pairs of one paraphrase
   group share a batch (:class:`DistinctGroupBatchSampler`);
-- evaluator: ``EmbeddingSimilarityEvaluator`` on KorSTS dev (before and after training; never
-  used to pick a checkpoint);
+- evaluator: ``EmbeddingSimilarityEvaluator`` on KorSTS dev, before and after training; optionally
+  every ``eval_steps`` steps, with the best step's weights kept (``keep_best``) and training stopped
+  once dev stops improving (``patience``): KorSTS dev is the only set that selects anything
+  (:mod:`helpers.sbert.selection`; off in the shipped recipe);
 - ``SentenceTransformerTrainer``, AdamW with linear warm-up/decay, fixed seed and thread count:
   the same command on the same base gives the same weights (on the same device and precision, which
   are :mod:`helpers.runtime`'s: the CPU in fp32 here).
@@ -32,14 +34,19 @@ from sentence_transformers import DefaultBatchSampler
 from ..cache import write_checksums
 from ..lesson import quiet_libraries, running_in_ci, seed_everything
 from ..models import display_name, model_source, resolve_model_name
-from .data import korsts_dev, training_sets
+from .data import training_sets
+from .selection import (check_recipe, korsts_dev_evaluator, selection_arguments, selection_callbacks,
+                        selection_record, spearman100)
 
 MNRL_SOURCES = ("parakqc", "question_pair", "chatbot")
+SOURCES = MNRL_SOURCES + ("korsts",)  # CoSENTLoss on KorSTS train scores
 
 
 @dataclass(frozen=True)
 class SbertConfig:
-    """The build recipe. ``max_steps`` (``None``: all ``rounds``) shortens it for tests."""
+    """The build recipe. ``max_steps`` (``None``: all ``rounds``) shortens it for tests; ``sources``,
+    ``eval_steps``, ``keep_best`` and ``patience`` (off by default) serve ``benchmarks/sbert_curve.py``'s
+    learning curves (:mod:`helpers.sbert.selection`)."""
 
     rounds: int = 2                 # passes over every data set, new pairs drawn from each group each pass
     batch_size: int = 64            # 63 in-batch negatives per anchor
@@ -51,6 +58,17 @@ class SbertConfig:
     seed: int = 42
     threads: int = 1                # 1: the same bytes on any machine (and the rule on shared CPUs)
     max_steps: int | None = None
+    sources: tuple[str, ...] = SOURCES  # which training sets (helpers.sbert.data.training_sets) are used
+    eval_steps: int | None = None   # KorSTS dev every n steps (the curve in training.json); None: before/after only
+    keep_best: bool = False         # restore the step with the best KorSTS dev Spearman (needs eval_steps)
+    patience: int | None = None     # stop after this many evaluations without a better dev Spearman
+
+    def __post_init__(self):
+        object.__setattr__(self, "sources", tuple(self.sources))  # a list (JSON, CLI) would not hash
+        unknown = set(self.sources) - set(SOURCES)
+        if not self.sources or unknown:
+            raise ValueError(f"sources must be a non-empty subset of {SOURCES}; got {self.sources}.")
+        check_recipe(self)
 
     @classmethod
     def fast(cls) -> "SbertConfig":
@@ -59,18 +77,20 @@ class SbertConfig:
 
 
 # Where each recipe field goes: to the trainer arguments (TRAINING_ARGUMENTS: field -> argument) or
-# elsewhere in the build (RECIPE_ELSEWHERE). A test checks that every field is in exactly one of them
-# and that each argument carries its field's value, so a dropped argument fails.
+# elsewhere in the build (RECIPE_ELSEWHERE). tests/test_config_reach.py checks that every field is in
+# exactly one of them and reaches its target in a real build, so a dropped argument fails.
 TRAINING_ARGUMENTS = {"batch_size": "per_device_train_batch_size", "learning_rate": "learning_rate",
                       "warmup_ratio": "warmup_steps", "weight_decay": "weight_decay", "seed": "seed",
-                      "max_steps": "max_steps"}
-RECIPE_ELSEWHERE = {"rounds": "training_sets", "max_seq_length": "new_sentence_model",
-                    "scale": "MultipleNegativesRankingLoss", "threads": "seed_everything"}
+                      "max_steps": "max_steps", "eval_steps": "eval_steps", "keep_best": "load_best_model_at_end"}
+RECIPE_ELSEWHERE = {"rounds": "training_sets", "sources": "training_sets", "max_seq_length": "new_sentence_model",
+                    "scale": "MultipleNegativesRankingLoss", "threads": "seed_everything",
+                    "patience": "EarlyStoppingCallback"}
 
 
 def training_arguments(config: "SbertConfig", output_dir: str, device=None, precision: str | None = None):
     """``SentenceTransformerTrainingArguments`` for ``config`` (one epoch over the round-robin sets,
-    linear warm-up and decay, no checkpoints, no reports). ``device`` and ``precision`` default to
+    linear warm-up and decay, no reports; evaluation and checkpoints only for the selection settings,
+    :func:`helpers.sbert.selection.selection_arguments`). ``device`` and ``precision`` default to
     :mod:`helpers.runtime`'s choice (the Trainer's ``use_cpu`` / ``bf16`` / ``fp16``)."""
     from sentence_transformers import SentenceTransformerTrainingArguments
 
@@ -85,7 +105,7 @@ def training_arguments(config: "SbertConfig", output_dir: str, device=None, prec
         warmup_steps=config.warmup_ratio,  # a float below 1: a fraction of the steps (transformers v5)
         weight_decay=config.weight_decay, lr_scheduler_type="linear",
         seed=config.seed, data_seed=config.seed, batch_sampler=DistinctGroupBatchSampler,
-        multi_dataset_batch_sampler="proportional", save_strategy="no", eval_strategy="no",
+        multi_dataset_batch_sampler="proportional", **selection_arguments(config),
         logging_steps=25, report_to="none", disable_tqdm=running_in_ci(), dataloader_num_workers=0,
         **trainer_device_kwargs(device), **trainer_precision_kwargs(precision))
 
@@ -157,26 +177,13 @@ def new_sentence_model(base: str, max_seq_length: int = 64):
     return SentenceTransformer(modules=[transformer, pooling], device=str(choose_device()))
 
 
-def korsts_dev_evaluator():
-    """``EmbeddingSimilarityEvaluator`` on KorSTS dev (cosine; Spearman is its main score)."""
-    from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
-
-    s1, s2, scores = korsts_dev()
-    return EmbeddingSimilarityEvaluator(s1, s2, scores, main_similarity="cosine", name="korsts-dev",
-                                        batch_size=128, show_progress_bar=False)
-
-
-def _spearman(result: dict) -> float:
-    key = next(k for k in result if k.endswith("spearman_cosine"))
-    return round(100 * float(result[key]), 2)
-
-
 def build_sentence_model(out: str | os.PathLike, base: str | None = None, config: SbertConfig | None = None,
                          log=print) -> Path:
     """Train ``tiny-ko-sbert`` from ``base`` (default: the shipped tiny-ko-bert) and save it to ``out``.
 
     ``out`` receives the saved SentenceTransformer folder, ``training.json`` (data counts, recipe,
-    losses, KorSTS-dev Spearman before/after, wall time) and ``checksums.sha256``; a model card
+    losses, KorSTS-dev Spearman before/after, wall time; with ``eval_steps`` the dev curve, and with
+    ``keep_best`` the step kept) and ``checksums.sha256``; a model card
     (``README.md``) already in ``out`` is kept (``benchmarks/sbert_bench.py --card`` writes it).
     The folder is replaced only when the build succeeded.
     """
@@ -189,19 +196,19 @@ def build_sentence_model(out: str | os.PathLike, base: str | None = None, config
     config = config or SbertConfig()
     out = Path(out)
     quiet_libraries()
-    seed_everything(config.seed, config.threads)
+    seed_everything(seed=config.seed, threads=config.threads)
     base_name = resolve_model_name(base)
     source = model_source(base_name)  # a bad base fails here, before any data is read
     start, cpu_start = time.perf_counter(), time.process_time()
     log(f"[sbert] base model {display_name(base_name)}; reading the training sets")
-    sets, summary = training_sets(config.rounds, config.seed)
+    sets, summary = training_sets(rounds=config.rounds, seed=config.seed, sources=config.sources)
     for name, ds in sets.items():
         log(f"[sbert]   {name}: {len(ds):,} rows")
     model = new_sentence_model(source, config.max_seq_length)
     losses = {name: MultipleNegativesRankingLoss(model, scale=config.scale) if name in MNRL_SOURCES
               else CoSENTLoss(model) for name in sets}
     evaluator = korsts_dev_evaluator()
-    before = _spearman(evaluator(model))
+    before = spearman100(evaluator(model))
     log(f"[sbert] KorSTS dev Spearman before training: {before}")
 
     history: list[dict] = []
@@ -221,13 +228,15 @@ def build_sentence_model(out: str | os.PathLike, base: str | None = None, config
 
     with tempfile.TemporaryDirectory(prefix="sbert-trainer-") as scratch:
         args = training_arguments(config, scratch)
-        trainer = Trainer(model=model, args=args, train_dataset=DatasetDict(sets), loss=losses, callbacks=[Record()])
+        curve, selecting = selection_callbacks(config, log)
+        trainer = Trainer(model=model, args=args, train_dataset=DatasetDict(sets), loss=losses,
+                          callbacks=[Record(), *selecting], **({"evaluator": evaluator} if curve else {}))
         trainer.remove_callback(PrinterCallback)  # the loss goes to training.json and the log, not stdout
-        trainer.train()
+        trainer.train()  # with keep_best, ends by loading the best checkpoint (weights only) from scratch
         steps = trainer.state.global_step
     train_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     model.eval()
-    after = _spearman(evaluator(model))
+    after = spearman100(evaluator(model))
     log(f"[sbert] {steps} steps in {train_seconds:.0f} s ({cpu_seconds:.0f} s CPU); KorSTS dev Spearman after training: {after}")
 
     info = {"base_model": display_name(base_name), "recipe": dataclasses.asdict(config), "steps": steps,
@@ -235,7 +244,7 @@ def build_sentence_model(out: str | os.PathLike, base: str | None = None, config
             "korsts_dev_spearman_before": before, "korsts_dev_spearman_after": after,
             "train_seconds": round(train_seconds, 1), "train_cpu_seconds": round(cpu_seconds, 1),
             "seconds_per_step_cpu": round(cpu_seconds / max(steps, 1), 3), "torch_threads": torch.get_num_threads(),
-            "loss_history": history}
+            "loss_history": history, **selection_record(config, trainer, curve, before, after)}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
