@@ -142,6 +142,54 @@ def measure(model_dir: str) -> dict:
                                          "recipe", "losses", "data")}}
 
 
+# the card's description of each training source (helpers.sbert.data.training_sets), in the recipe's order
+DATASET_IDS = {"parakqc": "warnikchow/paraKQC", "question_pair": "songys/Question_pair",
+               "chatbot": "songys/Chatbot_data", "korsts": "kakaobrain/kor-nlu-datasets"}
+SOURCE_NAMES = {"parakqc": "ParaKQC", "question_pair": "Question_pair", "chatbot": "Chatbot_data", "korsts": "KorSTS"}
+REGISTERS = {"parakqc": "ParaKQC's paraphrased requests and questions", "question_pair": "Question_pair's everyday questions",
+             "chatbot": "Chatbot_data's conversational questions",
+             "korsts": "KorSTS's translated captions/news/forums"}
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"about {minutes} minute{'s' if minutes > 1 else ''}"
+
+
+def _threads(n: int) -> str:
+    return f"{n} torch thread{'s' if n != 1 else ''}"
+
+
+def _count_words(n: int) -> str:
+    return {1: "one", 2: "two", 3: "three", 4: "four"}.get(n, str(n))
+
+
+def _data_rows(src: dict, rounds: int) -> dict:
+    """One row of the card's training-data table per source (only the sources in ``src`` are rendered)."""
+    rows = {}
+    if "parakqc" in src:
+        rows["parakqc"] = (f"| ParaKQC v1 (warnikchow/paraKQC @ c16270f) | CC BY-SA 4.0 | {src['parakqc']['groups']:,} "
+                           f"paraphrase sets → anchor/positive pairs | {src['parakqc']['pairs'] // rounds:,} |")
+    if "question_pair" in src:
+        qp = src["question_pair"]
+        rows["question_pair"] = (f"| Question_pair train (songys/Question_pair @ e84b6f0) | MIT | duplicates "
+                                 f"(`is_duplicate == 0`), {qp['dropped_touching_held_out']:,} of {qp['duplicate_pairs']:,} "
+                                 f"dropped for touching a held-out text; grouped into {qp['groups']:,} connected components "
+                                 f"| {qp['pairs'] // rounds:,} |")
+    if "chatbot" in src:
+        rows["chatbot"] = (f"| Chatbot_data (songys/Chatbot_data @ 4cf20d1) | MIT | questions that share an answer, "
+                           f"{src['chatbot']['groups']:,} groups, held-out answers excluded | {src['chatbot']['pairs'] // rounds:,} |")
+    if "korsts" in src:
+        rows["korsts"] = (f"| KorSTS train (kakaobrain/kor-nlu-datasets @ 0df0fe7) | CC BY-SA 4.0 | scored pairs (score / 5), "
+                          f"{src['korsts']['dropped_sharing_a_test_sentence']:,} dropped for sharing a sentence with KorSTS "
+                          f"dev/test or another evaluation set | {src['korsts']['pairs']:,} |")
+    return rows
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
@@ -165,6 +213,23 @@ def card(result: dict, training: dict) -> str:
         below.append(f"as a chatbot retriever its top-1 is below character TF-IDF on {', '.join(worse_sets)}")
     honest = ("- Measured weaknesses of this build: " + "; ".join(below) + ".") if below else \
         "- No baseline in the tables above beats it."
+    data_rows = "\n".join(row for name, row in _data_rows(src, recipe["rounds"]).items() if name in src)
+    datasets = "\n".join(f"  - {DATASET_IDS[name]}" for name in DATASET_IDS if name in src)
+    pair_sets = [name for name, loss in training["losses"].items() if loss == "MultipleNegativesRankingLoss"]
+    loss_lines = []
+    if pair_sets:
+        loss_lines.append(f"`MultipleNegativesRankingLoss` (scale {recipe['scale']:g}) on the {_count_words(len(pair_sets))} "
+                          f"pair set{'s' if len(pair_sets) > 1 else ''} ({', '.join(SOURCE_NAMES[n] for n in pair_sets)})")
+    if "korsts" in training["losses"]:
+        loss_lines.append(f"`{training['losses']['korsts']}` on KorSTS train")
+    losses_text = ",\n  ".join(loss_lines)
+    if training.get("best_step") is not None:
+        chosen = (f"evaluated every {recipe['eval_steps']} steps; the weights of step {training['best_step']:,}, the best "
+                  f"on KorSTS dev, are the ones kept, so the dev figure after training won a selection and the test "
+                  f"sets below chose nothing")
+    else:
+        chosen = "not used to pick a checkpoint"
+    registers = _and([REGISTERS[name] for name in SOURCE_NAMES if name in src])
     chat_rows = "\n".join(
         f"| {method} | " + " | ".join(f"{_pct(chat[method][s]['top1'])} / {_pct(chat[method][s]['top5'])}"
                                       for s in ("hard", "natural", "leave_one_out")) + " |"
@@ -181,10 +246,7 @@ tags:
   - teaching
 base_model: tiny-ko-bert (models/tiny-ko-bert in this repository)
 datasets:
-  - warnikchow/paraKQC
-  - songys/Question_pair
-  - songys/Chatbot_data
-  - kakaobrain/kor-nlu-datasets
+{datasets}
 ---
 
 # tiny-ko-sbert
@@ -192,7 +254,7 @@ datasets:
 A small Korean Sentence-BERT: the suite's `{result['base_model']}` with mean pooling, fine-tuned with
 sentence-transformers so that the cosine of two sentence vectors means "same meaning". It is the
 fix lesson 02 shows for the anisotropy of raw BERT vectors, and the encoder of the chatbot's
-`sbert` and `ensemble` methods (lesson 04). Built on a 2-core CPU in minutes; it is a teaching
+`sbert` and `ensemble` methods (lesson 04). Built in {_minutes(t['train_cpu_seconds'])} of CPU time; it is a teaching
 model, far below published Korean sentence encoders (see the evaluation).
 
 ```python
@@ -205,10 +267,7 @@ vectors = model.encode(["오늘 하루 어떻게 보냈나요?", "오늘은 어�
 
 | source | licence | used | pairs (one round) |
 | --- | --- | --- | --- |
-| ParaKQC v1 (warnikchow/paraKQC @ c16270f) | CC BY-SA 4.0 | {src['parakqc']['groups']:,} paraphrase sets → anchor/positive pairs | {src['parakqc']['pairs'] // recipe['rounds']:,} |
-| Question_pair train (songys/Question_pair @ e84b6f0) | MIT | duplicates (`is_duplicate == 0`), {src['question_pair']['dropped_touching_held_out']:,} of {src['question_pair']['duplicate_pairs']:,} dropped for touching a held-out text; grouped into {src['question_pair']['groups']:,} connected components | {src['question_pair']['pairs'] // recipe['rounds']:,} |
-| Chatbot_data (songys/Chatbot_data @ 4cf20d1) | MIT | questions that share an answer, {src['chatbot']['groups']:,} groups, held-out answers excluded | {src['chatbot']['pairs'] // recipe['rounds']:,} |
-| KorSTS train (kakaobrain/kor-nlu-datasets @ 0df0fe7) | CC BY-SA 4.0 | scored pairs (score / 5), {src['korsts']['dropped_sharing_a_test_sentence']:,} dropped for sharing a sentence with KorSTS dev/test or another evaluation set | {src['korsts']['pairs']:,} |
+{data_rows}
 
 Held out (`helpers.splits.held_out`): KorSTS dev and test, Question_pair test, the chatbot's two
 paraphrase sets (their queries, and every question of their expected answers) and the
@@ -224,18 +283,17 @@ attribution and licence terms. The code that built it is MIT licensed.
 ## Recipe (`python -m helpers.sbert build --out models/tiny-ko-sbert`)
 
 - Modules: `Transformer({result['base_model']}, max_seq_length={recipe['max_seq_length']})` + `Pooling(mean)`.
-- Losses: `{training['losses']['parakqc']}` (scale {recipe['scale']:g}) on the three pair sets,
-  `{training['losses']['korsts']}` on KorSTS train. One data set per batch, drawn in proportion to size;
+- Losses: {losses_text}. One data set per batch, drawn in proportion to size;
   within a pair set no two pairs of the same paraphrase group share a batch (no false in-batch negatives).
 - {recipe['rounds']} rounds (new pairs drawn from every group each round), batch {recipe['batch_size']},
   AdamW lr {recipe['learning_rate']:g}, weight decay {recipe['weight_decay']:g}, {recipe['warmup_ratio']:.0%} linear warm-up then
-  linear decay, seed {recipe['seed']}, {t['torch_threads']} torch thread (deterministic: the same command gives the same weights).
-- **{t['steps']:,} steps**; logged training loss (all four sets mixed) {first:.3f} over the first 100 steps →
+  linear decay, seed {recipe['seed']}, {_threads(t['torch_threads'])} (deterministic: the same command gives the same weights).
+- **{t['steps']:,} steps**; logged training loss (all {_count_words(len(src))} sets mixed) {first:.3f} over the first 100 steps →
   {last:.3f} over the last 100.
 - Evaluator: `EmbeddingSimilarityEvaluator` on KorSTS dev, Spearman ×100 {t['korsts_dev_spearman_before']:.2f} before →
-  {t['korsts_dev_spearman_after']:.2f} after (not used to pick a checkpoint).
-- Time: {t['train_cpu_seconds']:.0f} CPU seconds ({t['seconds_per_step_cpu']:.2f} s per step, one thread, data
-  loading and evaluation included; {t['train_seconds']:.0f} s wall time on a CPU shared with other jobs).
+  {t['korsts_dev_spearman_after']:.2f} after ({chosen}).
+- Time: {t['train_cpu_seconds']:.0f} CPU seconds ({t['seconds_per_step_cpu']:.2f} s per step, {_threads(t['torch_threads'])}, data
+  loading and evaluation included; {t['train_seconds']:.0f} s wall time).
 
 ## Evaluation (`benchmarks/sbert_bench.py`, `benchmarks/results/sbert.json`)
 
@@ -266,7 +324,7 @@ Encoding: {result['encode_ms_cpu_per_sentence_1_thread']:.2f} CPU ms per chatbot
 
 {honest}
 - 2 layers, hidden 128: far below base-size Korean sentence encoders on KorSTS (table above).
-- Trained on questions, paraphrase sets and KorSTS's translated captions/news/forums; other
+- Trained on {registers}; other
   registers are untested. Sentences are cut at {recipe['max_seq_length']} word pieces.
 - Numbers describe this build on this base; rebuild and re-run the benchmark after changing either.
 

@@ -243,3 +243,38 @@ def test_loader_wraps_a_plain_bert_with_mean_pooling_and_rejects_other_folders(t
     assert model[1].get_config_dict()["pooling_mode"] == "mean"
     with pytest.raises(ModelNotAvailableError, match="modules.json"):
         load_sentence_model(str(tmp_path))
+
+
+# --------------------------------------------------------------------------- the model card
+def _sbert_bench():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import sbert_bench
+    finally:
+        sys.path.pop(0)
+    return sbert_bench
+
+
+def test_the_shipped_card_is_rendered_from_the_stored_figures_and_the_build_record():
+    bench = _sbert_bench()
+    result = json.loads((ROOT / "benchmarks" / "results" / "sbert.json").read_text(encoding="utf-8"))
+    training = json.loads((ROOT / "models" / "tiny-ko-sbert" / "training.json").read_text(encoding="utf-8"))
+    card = (ROOT / "models" / "tiny-ko-sbert" / "README.md").read_text(encoding="utf-8")
+    assert card == bench.card(result, training), "run: python benchmarks/sbert_bench.py --card-only"
+
+
+def test_the_card_describes_the_recipe_it_was_given():
+    """Sources left out are left out of the card; a kept best step is said to be chosen on KorSTS dev."""
+    import copy
+
+    bench = _sbert_bench()
+    result = json.loads((ROOT / "benchmarks" / "results" / "sbert.json").read_text(encoding="utf-8"))
+    training = copy.deepcopy(json.loads((ROOT / "models" / "tiny-ko-sbert" / "training.json").read_text(encoding="utf-8")))
+    del training["data"]["sources"]["parakqc"], training["losses"]["parakqc"]
+    training["recipe"].update(eval_steps=100, keep_best=True)
+    training["best_step"] = 1200
+    card = bench.card(result, training)
+    assert "ParaKQC" not in card and "warnikchow/paraKQC" not in card
+    assert "on the two pair sets (Question_pair, Chatbot_data)" in card and "all three sets mixed" in card
+    assert "the weights of step 1,200, the best on KorSTS dev, are the ones kept" in card
+    assert "not used to pick a checkpoint" not in card
