@@ -62,6 +62,8 @@ CANDIDATES = {
     "rounds16": ({"rounds": 16, "keep_best": True}, "8x the shipped steps, best dev step kept"),
     "rounds8-lr1e-4": ({"rounds": 8, "learning_rate": 1e-4, "keep_best": True},
                        "rounds8 at half its learning rate (rounds8 uses the shipped 2e-4)"),
+    "rounds8-lr4e-4": ({"rounds": 8, "learning_rate": 4e-4, "keep_best": True},
+                       "rounds8 at twice its learning rate"),
     "no-korsts": ({"rounds": 8, "sources": NO_KORSTS, "keep_best": True},
                   "rounds8 without KorSTS train: do the paraphrase pairs alone carry to KorSTS?"),
     "korsts-only": ({"rounds": 8, "sources": ("korsts",), "keep_best": True},
