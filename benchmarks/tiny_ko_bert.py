@@ -136,6 +136,8 @@ def pct(x: float) -> str:
 
 def write_card_metrics(card: Path, r: dict) -> None:
     """Replace the text between the card's metrics markers with tables rendered from ``r``."""
+    from helpers.pretrain import idle_minutes
+
     rows = [
         "| held-out set | sentences | masked pieces | top-1 | top-5 | frequency baseline top-1 / top-5 |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -153,10 +155,14 @@ def write_card_metrics(card: Path, r: dict) -> None:
     for ex in r["fill_mask"]:
         rows.append(f"| {ex['text']} | " + ", ".join(f"{t} {s:.3f}" for t, s in ex["top5"]) + " |")
     rows += ["", "Training curve (held-out evaluation sample of the run: 1,600 reviews + 400 questions):", "",
-             "| step | MLM loss (last 100 steps) | top-1 | top-5 | minutes |", "| --- | --- | --- | --- | --- |"]
+             "| step | MLM loss (last 100 steps) | top-1 | top-5 | wall minutes |", "| --- | --- | --- | --- | --- |"]
     for h in r["curve"]:
         rows.append(f"| {h['step']:,} | {h['mlm_loss']:.3f} | {pct(h['top1'])} | {pct(h['top5'])} | "
                     f"{h['seconds'] / 60:.1f} |")
+    rows += ["", f"Training time without pauses: about {idle_minutes(r['curve']):.0f} minutes for "
+                 f"{r['curve'][-1]['step']:,} steps (the median time per step "
+                 "between two evaluations, evaluations included). Wall minutes also count any time the build was "
+                 "paused while another job had the machine."]
     text = card.read_text(encoding="utf-8")
     start, end = "<!-- metrics:start -->", "<!-- metrics:end -->"
     head, rest = text.split(start)

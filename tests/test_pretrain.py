@@ -154,3 +154,15 @@ def test_accelerate_launch_builds_the_same_model(tiny_work, tmp_path):
                            "--work", str(work), "--tiny"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     _weights_equal(tiny_work / "final", work / "final")
+
+
+def test_idle_minutes_leaves_out_the_time_a_build_was_paused():
+    from helpers.pretrain import idle_minutes
+
+    # 500 steps take 60 s; the build was paused for an hour between steps 1,000 and 1,500
+    history = [{"step": 500, "seconds": 60.0}, {"step": 1000, "seconds": 120.0}, {"step": 1500, "seconds": 3780.0},
+               {"step": 2000, "seconds": 3840.0}]
+    assert idle_minutes(history) == pytest.approx(4.0)
+    assert idle_minutes(history[:1]) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        idle_minutes([])

@@ -26,7 +26,7 @@ tests, seconds) and larger ones for a GPU (``make model RECIPE=gpu-6x512``, thro
 from __future__ import annotations
 
 from ..splits import HELD_OUT_MOVIE_PERCENT, movie_is_heldout  # the held-out rule (lesson 05 reads it here)
-from .build import build, export, main
+from .build import build, export, idle_minutes, main
 from .config import RECIPES, PretrainConfig
 from .corpus import build_corpus, build_tokenizer, corpus_texts, heldout_texts
 from .train import heldout_accuracy, new_model, pretraining_loss, train

@@ -70,6 +70,22 @@ def export(config: PretrainConfig, work: Path, tokenizer, history: list, log=pri
     return final
 
 
+def idle_minutes(history: list[dict]) -> float:
+    """Minutes a build's curve (``metrics.json``'s ``history``) takes without pauses (the model card).
+
+    ``seconds`` in the history is wall time, kept across resumes, so it also counts the time the build
+    was paused while another job had the machine. The median seconds per step between two evaluations
+    (evaluations included) leaves those intervals out; times the last step, in minutes.
+    """
+    points = [(0, 0.0)] + [(h["step"], float(h["seconds"])) for h in history]
+    rates = sorted((t1 - t0) / (s1 - s0) for (s0, t0), (s1, t1) in zip(points, points[1:]) if s1 > s0)
+    if not rates:
+        raise ValueError("idle_minutes needs a history with at least one evaluation.")
+    mid = len(rates) // 2
+    median = rates[mid] if len(rates) % 2 else (rates[mid - 1] + rates[mid]) / 2
+    return median * points[-1][0] / 60
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
