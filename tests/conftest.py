@@ -123,3 +123,19 @@ def sigterm_cleans_up():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture(scope="session")
+def benchmark_module():
+    """Import a script of ``benchmarks/`` by name (``benchmark_module("sbert_bench")``), for tests of its pieces."""
+    import importlib
+    import sys
+
+    def load(name: str):
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        try:
+            return importlib.import_module(name)
+        finally:
+            sys.path.pop(0)
+
+    return load

@@ -246,28 +246,19 @@ def test_loader_wraps_a_plain_bert_with_mean_pooling_and_rejects_other_folders(t
 
 
 # --------------------------------------------------------------------------- the model card
-def _sbert_bench():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import sbert_bench
-    finally:
-        sys.path.pop(0)
-    return sbert_bench
-
-
-def test_the_shipped_card_is_rendered_from_the_stored_figures_and_the_build_record():
-    bench = _sbert_bench()
+def test_the_shipped_card_is_rendered_from_the_stored_figures_and_the_build_record(benchmark_module):
+    bench = benchmark_module("sbert_bench")
     result = json.loads((ROOT / "benchmarks" / "results" / "sbert.json").read_text(encoding="utf-8"))
     training = json.loads((ROOT / "models" / "tiny-ko-sbert" / "training.json").read_text(encoding="utf-8"))
     card = (ROOT / "models" / "tiny-ko-sbert" / "README.md").read_text(encoding="utf-8")
     assert card == bench.card(result, training), "run: python benchmarks/sbert_bench.py --card-only"
 
 
-def test_the_card_describes_the_recipe_it_was_given():
+def test_the_card_describes_the_recipe_it_was_given(benchmark_module):
     """Sources left out are left out of the card; a kept best step is said to be chosen on KorSTS dev."""
     import copy
 
-    bench = _sbert_bench()
+    bench = benchmark_module("sbert_bench")
     result = json.loads((ROOT / "benchmarks" / "results" / "sbert.json").read_text(encoding="utf-8"))
     training = copy.deepcopy(json.loads((ROOT / "models" / "tiny-ko-sbert" / "training.json").read_text(encoding="utf-8")))
     del training["data"]["sources"]["parakqc"], training["losses"]["parakqc"]

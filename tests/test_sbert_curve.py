@@ -1,22 +1,12 @@
 """benchmarks/sbert_curve.py (issue 22): candidate recipes are valid, and the report chooses on KorSTS dev only."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def curve():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import sbert_curve
-    finally:
-        sys.path.pop(0)
-    return sbert_curve
+def curve(benchmark_module):
+    return benchmark_module("sbert_curve")
 
 
 def test_every_candidate_is_a_valid_recipe_that_differs_from_the_shipped_one_only_where_it_says(curve):
