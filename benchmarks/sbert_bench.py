@@ -213,7 +213,7 @@ def card(result: dict, training: dict) -> str:
         below.append(f"as a chatbot retriever its top-1 is below character TF-IDF on {', '.join(worse_sets)}")
     honest = ("- Measured weaknesses of this build: " + "; ".join(below) + ".") if below else \
         "- No baseline in the tables above beats it."
-    data_rows = "\n".join(row for name, row in _data_rows(src, recipe["rounds"]).items() if name in src)
+    data_rows = "\n".join(_data_rows(src, recipe["rounds"]).values())
     datasets = "\n".join(f"  - {DATASET_IDS[name]}" for name in DATASET_IDS if name in src)
     pair_sets = [name for name, loss in training["losses"].items() if loss == "MultipleNegativesRankingLoss"]
     loss_lines = []
