@@ -38,7 +38,7 @@ def spy_on(monkeypatch, module, name: str) -> dict:
 # every sbert field set away from its default (threads stays 1: the build sets it for the whole session)
 SBERT_CHANGED = sbert_train.SbertConfig(rounds=3, batch_size=24, learning_rate=3e-4, warmup_ratio=0.2,
                                         weight_decay=0.05, max_seq_length=48, scale=10.0, seed=7, threads=1,
-                                        max_steps=11, sources=("chatbot", "korsts"), eval_steps=5, keep_best=True,
+                                        max_steps=11, sources=("chatbot", "korsts"), eval_steps=5, keep_best=False,
                                         patience=3)
 
 
@@ -53,9 +53,12 @@ def test_every_sbert_recipe_field_reaches_the_trainer_or_is_used_elsewhere(tmp_p
     for field, argument in sbert_train.TRAINING_ARGUMENTS.items():
         assert getattr(args, argument) == getattr(config, field), (field, argument)
     assert args.data_seed == config.seed and args.lr_scheduler_type.value == "linear"
-    assert (args.eval_strategy.value, args.save_strategy.value, args.save_steps) == ("steps", "steps", 5)
-    default = sbert_train.training_arguments(sbert_train.SbertConfig(), str(tmp_path))
-    assert (default.eval_strategy.value, default.save_strategy.value, default.load_best_model_at_end) == ("no", "no", False)
+    assert (args.eval_strategy.value, args.save_strategy.value, args.load_best_model_at_end) == ("steps", "no", False)
+    shipped = sbert_train.training_arguments(sbert_train.SbertConfig(), str(tmp_path))  # keeps its best dev step
+    assert (shipped.eval_strategy.value, shipped.save_strategy.value, shipped.save_steps) == ("steps", "steps", 100)
+    assert shipped.load_best_model_at_end
+    quiet = sbert_train.training_arguments(SBERT_CHANGED.__class__(eval_steps=None, keep_best=False), str(tmp_path))
+    assert (quiet.eval_strategy.value, quiet.save_strategy.value, quiet.load_best_model_at_end) == ("no", "no", False)
 
 
 def test_every_sbert_recipe_field_reaches_the_build(tmp_path, monkeypatch, reference_dir):

@@ -137,7 +137,8 @@ def test_sources_restrict_the_training_sets_and_bad_recipes_are_refused(data_roo
     sets, summary = sdata.training_sets(rounds=1, seed=42, sources=("chatbot", "korsts"))
     assert list(sets) == ["chatbot", "korsts"] and list(summary["sources"]) == ["chatbot", "korsts"]
     assert SbertConfig(sources=["korsts"]).sources == ("korsts",)
-    for bad in ({"sources": ()}, {"sources": ("nsmc",)}, {"keep_best": True}, {"patience": 2},
+    for bad in ({"sources": ()}, {"sources": ("nsmc",)}, {"keep_best": True, "eval_steps": None},
+                {"patience": 2, "eval_steps": None, "keep_best": False},
                 {"eval_steps": 0}, {"eval_steps": 10, "patience": 0}):
         with pytest.raises(ValueError):
             SbertConfig(**bad)
@@ -251,7 +252,8 @@ def test_the_shipped_card_is_rendered_from_the_stored_figures_and_the_build_reco
     result = json.loads((ROOT / "benchmarks" / "results" / "sbert.json").read_text(encoding="utf-8"))
     training = json.loads((ROOT / "models" / "tiny-ko-sbert" / "training.json").read_text(encoding="utf-8"))
     card = (ROOT / "models" / "tiny-ko-sbert" / "README.md").read_text(encoding="utf-8")
-    assert card == bench.card(result, training), "run: python benchmarks/sbert_bench.py --card-only"
+    assert card == bench.card(result, training, bench.selection_section()), "run: python benchmarks/sbert_bench.py --card-only"
+    assert "## How the recipe was chosen" in card
 
 
 def test_the_card_describes_the_recipe_it_was_given(benchmark_module):

@@ -4,8 +4,8 @@ KorSTS dev is the only set that chooses anything here. KorSTS test, Question_pai
 chatbot's sets are measured afterwards (``benchmarks/sbert_bench.py``, ``benchmarks/sbert_curve.py``)
 and never select a step, a recipe or a checkpoint.
 
-With the recipe's defaults (``eval_steps=None``) nothing here changes the build: KorSTS dev is
-evaluated before and after training only. With ``eval_steps`` set, sentence-transformers' trainer
+With ``eval_steps=None`` nothing here changes the build: KorSTS dev is evaluated before and after
+training only. With ``eval_steps`` set (the shipped recipe: every 100 steps, best step kept), sentence-transformers' trainer
 runs the same ``EmbeddingSimilarityEvaluator`` every ``eval_steps`` steps (its ``evaluator=`` with
 ``eval_strategy="steps"``) and :class:`DevCurve` keeps the curve for ``training.json``. ``keep_best``
 uses the library's own selection (``load_best_model_at_end`` on checkpoints written to the build's
