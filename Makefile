@@ -24,7 +24,7 @@ help:
 	@echo "make smoke  - run every notebook on a small non-default checkpoint (part of make test)"
 	@echo "make browser - lesson 04's chat widget and the book in headless Chromium, Hangul checked in pixels (part of make test; skipped without /usr/bin/chromium or a Korean font)"
 	@echo "make book   - the lessons as a static HTML site in build/book/ from the stored outputs (no re-execution; seconds)"
-	@echo "make model  - rebuild tiny-ko-bert from scratch into build/ (about 80 min on 2 cores; resumable); RECIPE=gpu-6x512 or gpu-base: a larger model on a GPU via accelerate launch"
+	@echo "make model  - rebuild tiny-ko-bert from scratch into build/ (about 100 min on 2 idle cores; resumable); RECIPE=gpu-6x512 or gpu-base: a larger model on a GPU via accelerate launch"
 	@echo "make sbert-model - rebuild the shipped Sentence-BERT models/tiny-ko-sbert from tiny-ko-bert"
 	@echo "make bench  - run the benchmark scripts in benchmarks/ (figures quoted in the README; long)"
 

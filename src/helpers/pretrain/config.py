@@ -18,9 +18,9 @@ class PretrainConfig:
     intermediate_size: int = 512
     max_len: int = 64
     batch_size: int = 64
-    steps: int = 14000
+    steps: int = 40000
     learning_rate: float = 1e-3
-    warmup_steps: int = 500
+    warmup_steps: int = 1000
     weight_decay: float = 0.01
     dropout: float = 0.0  # during pretraining; the saved config carries 0.1 for fine-tuning
     mlm_probability: float = 0.15
@@ -55,7 +55,7 @@ class PretrainConfig:
 
 
 RECIPES = {
-    # the shipped tiny-ko-bert (model card: run D): 2 layers x 128, 14,000 steps, about 70 min on 2 CPU cores
+    # the shipped tiny-ko-bert (model card: run v2): 2 layers x 128, 40,000 steps, about 100 min on 2 idle CPU cores
     "reference": PretrainConfig,
     # seconds, same code path (unit tests, --tiny)
     "tiny": PretrainConfig.tiny,

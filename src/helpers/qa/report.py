@@ -82,7 +82,7 @@ def verdicts(df: pd.DataFrame, predictions: dict, *, baseline: str, pretrained: 
     lines.append(line)
     if results[pretrained]["f1"] <= results[baseline]["f1"]:
         size = f"{parameters / 1e6:.1f} M"
-        extra = ", 2코어 CPU에서 70분 사전학습한" if model_name == "tiny-ko-bert" else ""
+        extra = ", 2코어 CPU에서 2시간 이내로 사전학습한" if model_name == "tiny-ko-bert" else ""
         lines.append(f"솔직히 말하면: 사전학습된 {model_name}는 모델 없는 글자 규칙을 넘지 못했습니다. 이 모델은 파라미터 "
                      f"{size}개{extra} 작은 BERT이고, klue/bert-base는 약 {BASE_MODEL_PARAMETERS / 1e6:.0f} M개를 "
                      f"대규모 말뭉치로 사전학습했습니다. 독해는 질문과 지문의 단어를 멀리까지 맞춰 봐야 하는 과제라 "
