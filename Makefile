@@ -25,7 +25,7 @@ help:
 	@echo "make browser - lesson 04's chat widget and the book in headless Chromium, Hangul checked in pixels (part of make test; skipped without /usr/bin/chromium or a Korean font)"
 	@echo "make book   - the lessons as a static HTML site in build/book/ from the stored outputs (no re-execution; seconds)"
 	@echo "make model  - rebuild tiny-ko-bert from scratch into build/ (about 100 min on 2 idle cores; resumable); RECIPE=gpu-6x512 or gpu-base: a larger model on a GPU via accelerate launch"
-	@echo "make sbert-model - rebuild the shipped Sentence-BERT models/tiny-ko-sbert from tiny-ko-bert"
+	@echo "make sbert-model - rebuild the shipped Sentence-BERT models/tiny-ko-sbert from tiny-ko-bert (about 16 CPU minutes, one thread)"
 	@echo "make bench  - run the benchmark scripts in benchmarks/ (figures quoted in the README; long)"
 
 $(STAMP): pyproject.toml

@@ -63,12 +63,12 @@ V1_RECIPE = {"rounds": 2, "learning_rate": 2e-4, "keep_best": False}
 # A candidate whose overrides change ``sources`` is a probe (what does a source bring?): it is reported,
 # never chosen, because a source cannot be chosen on the dev set of one of the sources.
 CANDIDATES = {
-    "baseline": ({}, "the shipped recipe (2 rounds, lr 2e-4), curve only: watching does not change the run, so "
-                     "it ends with the weights of `python -m helpers.sbert build`"),
+    "baseline": ({}, "tiny-ko-sbert v1's recipe (2 rounds, lr 2e-4), curve only: watching does not change the "
+                     "run, so it ends with the weights v1's build gives on this base"),
     "rounds8": ({"rounds": 8, "keep_best": True}, "4x the shipped steps, best dev step kept"),
     "rounds16": ({"rounds": 16, "keep_best": True}, "8x the shipped steps, best dev step kept"),
     "rounds8-lr1e-4": ({"rounds": 8, "learning_rate": 1e-4, "keep_best": True},
-                       "rounds8 at half its learning rate (rounds8 uses the shipped 2e-4)"),
+                       "rounds8 at half its learning rate (rounds8 uses v1's 2e-4)"),
     "rounds8-lr4e-4": ({"rounds": 8, "learning_rate": 4e-4, "keep_best": True},
                        "rounds8 at twice its learning rate"),
     "rounds16-lr4e-4": ({"rounds": 16, "learning_rate": 4e-4, "keep_best": True},
